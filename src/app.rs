@@ -1,0 +1,171 @@
+//! Wiring: state shared by the handlers, start-up (database, migrations, GeoIP, click writer)
+//! and a graceful stop that flushes every queued click before the database closes.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use dashmap::DashMap;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    clicks::{
+        geo::{GeoError, GeoIp},
+        writer::{self, ClickQueue, WriterContext},
+    },
+    config::Config,
+    links::{Link, TagKey},
+    store::{Store, StoreError},
+    telemetry::Metrics,
+};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// Signs and checks ref tags.
+    pub key: TagKey,
+    /// Links by code, filled on first use by the redirect. Links are immutable once
+    /// created, so entries never go stale.
+    pub links: Arc<DashMap<String, Arc<Link>>>,
+    pub clicks: ClickQueue,
+    pub metrics: Arc<Metrics>,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Geo(#[from] GeoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A built, listening service, ready to [`Application::run_until`].
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+    writer: JoinHandle<()>,
+}
+
+impl Application {
+    /// Connects and migrates the database, opens GeoIP, starts the click writer and binds
+    /// the listener (port 0 picks a free port; see [`Application::local_addr`]).
+    pub async fn build(config: Config) -> Result<Self, StartError> {
+        let store = Store::connect(&config.database_url).await?;
+        store.migrate().await?;
+        let secret = store.service_secret(config.secret.as_ref()).await?;
+        let key = TagKey::new(&secret);
+        let geo = Arc::new(GeoIp::open(config.geoip_db.as_deref())?);
+        if let Some(kind) = geo.database_type() {
+            tracing::info!(database = kind, "GeoIP ready");
+        }
+        let metrics = Arc::new(Metrics::new());
+        let shutdown = CancellationToken::new();
+        let (clicks, writer) = writer::spawn(
+            WriterContext {
+                store: store.clone(),
+                geo,
+                key: key.clone(),
+                metrics: metrics.clone(),
+            },
+            config.click_queue,
+            shutdown.clone(),
+        );
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            key,
+            links: Arc::new(DashMap::new()),
+            clicks,
+            metrics,
+        };
+        Ok(Application {
+            listener,
+            state,
+            shutdown,
+            writer,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The shared state (tests read the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `stop` completes, then finishes in-flight requests, flushes the click
+    /// queue and closes the database.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Application {
+            listener,
+            state,
+            shutdown,
+            writer,
+        } = self;
+        let store = state.store.clone();
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            backend = store.backend(),
+            public_url = %state.config.public_url,
+            "chatref listening"
+        );
+        let app = crate::http::router(state);
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await;
+        shutdown.cancel();
+        if let Err(error) = writer.await {
+            tracing::error!(%error, "click writer ended abnormally");
+        }
+        store.close().await;
+        served
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("stop requested; finishing requests and flushing clicks");
+}

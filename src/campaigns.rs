@@ -1,0 +1,340 @@
+//! Campaigns: what a marketer pays for and reports on. A campaign is either direct-to-chat
+//! (leads are first messages) or landing-page (leads are form submissions).
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize, Serializer};
+use time::{Date, OffsetDateTime};
+
+/// How a campaign sends people on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignKind {
+    DirectToChat,
+    LandingPage,
+}
+
+impl CampaignKind {
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignKind::DirectToChat => "direct_to_chat",
+            CampaignKind::LandingPage => "landing_page",
+        }
+    }
+}
+
+impl FromStr for CampaignKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "direct_to_chat" => Ok(CampaignKind::DirectToChat),
+            "landing_page" => Ok(CampaignKind::LandingPage),
+            _ => Err(format!(
+                "unknown kind `{s}`; expected direct_to_chat or landing_page"
+            )),
+        }
+    }
+}
+
+/// Where the campaign's traffic comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Ads,
+    Web,
+    Offline,
+    Social,
+    Email,
+    Other,
+}
+
+impl Channel {
+    const ALL: [Channel; 6] = [
+        Channel::Ads,
+        Channel::Web,
+        Channel::Offline,
+        Channel::Social,
+        Channel::Email,
+        Channel::Other,
+    ];
+
+    /// The stored and serialised name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Ads => "ads",
+            Channel::Web => "web",
+            Channel::Offline => "offline",
+            Channel::Social => "social",
+            Channel::Email => "email",
+            Channel::Other => "other",
+        }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown channel `{s}`; expected one of {}",
+                    Channel::ALL.map(|c| c.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+/// An amount of money in micro-units of its currency (1.50 = 1_500_000), exact under sums on
+/// both databases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Money(i64);
+
+impl Money {
+    const SCALE: i64 = 1_000_000;
+
+    /// From stored micro-units.
+    pub fn from_micros(micros: i64) -> Self {
+        Money(micros)
+    }
+
+    /// The stored micro-units.
+    pub fn micros(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for Money {
+    type Err = String;
+
+    /// Parses `12`, `12.5` or `12.345678`; refuses negatives, exponents and more than six
+    /// decimals rather than rounding silently.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || format!("`{s}` is not an amount like 12.50");
+        let (whole, frac) = s.trim().split_once('.').unwrap_or((s.trim(), ""));
+        if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        if frac.len() > 6 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let whole: i64 = whole.parse().map_err(|_| bad())?;
+        let frac_micros: i64 = format!("{frac:0<6}").parse().map_err(|_| bad())?;
+        whole
+            .checked_mul(Self::SCALE)
+            .and_then(|w| w.checked_add(frac_micros))
+            .map(Money)
+            .ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.0 / Self::SCALE;
+        let frac = self.0 % Self::SCALE;
+        let frac = format!("{frac:06}");
+        let trimmed = frac.trim_end_matches('0');
+        if trimmed.len() <= 2 {
+            write!(f, "{whole}.{trimmed:0<2}")
+        } else {
+            write!(f, "{whole}.{trimmed}")
+        }
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
+/// A stored campaign as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub kind: CampaignKind,
+    pub channel: Channel,
+    pub currency: String,
+    pub budget: Option<Money>,
+    #[serde(with = "iso_date::option")]
+    pub starts_on: Option<Date>,
+    #[serde(with = "iso_date::option")]
+    pub ends_on: Option<Date>,
+    pub ad_ids: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A decimal amount as JSON allows it: a string or a number.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AmountInput {
+    Text(String),
+    Number(serde_json::Number),
+}
+
+impl AmountInput {
+    fn parse(&self) -> Result<Money, String> {
+        match self {
+            AmountInput::Text(s) => s.parse(),
+            AmountInput::Number(n) => n.to_string().parse(),
+        }
+    }
+}
+
+/// What `POST /api/campaigns` and `chatref campaign create` accept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignRequest {
+    pub name: String,
+    pub kind: String,
+    pub channel: Option<String>,
+    pub currency: Option<String>,
+    pub budget: Option<AmountInput>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    #[serde(default)]
+    pub ad_ids: Vec<String>,
+}
+
+/// A validated campaign, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewCampaign {
+    pub name: String,
+    pub kind: CampaignKind,
+    pub channel: Channel,
+    pub currency: String,
+    pub budget: Option<Money>,
+    pub starts_on: Option<Date>,
+    pub ends_on: Option<Date>,
+    pub ad_ids: Vec<String>,
+}
+
+impl NewCampaign {
+    /// Validates every field; the message names the field at fault.
+    pub fn parse(request: CampaignRequest) -> Result<Self, String> {
+        let name = request.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err("name must be 1 to 200 characters".into());
+        }
+        let kind = request.kind.parse()?;
+        let channel = match request.channel {
+            Some(c) => c.parse()?,
+            None => Channel::Other,
+        };
+        let currency = request.currency.unwrap_or_else(|| "USD".into());
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "currency `{currency}` is not an ISO 4217 code like USD"
+            ));
+        }
+        let budget = request
+            .budget
+            .map(|b| b.parse().map_err(|e| format!("budget: {e}")))
+            .transpose()?;
+        let date = |field: &str, value: Option<String>| -> Result<Option<Date>, String> {
+            value
+                .map(|v| {
+                    Date::parse(
+                        &v,
+                        time::macros::format_description!("[year]-[month]-[day]"),
+                    )
+                    .map_err(|_| format!("{field} `{v}` is not a date like 2026-11-23"))
+                })
+                .transpose()
+        };
+        let starts_on = date("starts_on", request.starts_on)?;
+        let ends_on = date("ends_on", request.ends_on)?;
+        if let (Some(s), Some(e)) = (starts_on, ends_on)
+            && e < s
+        {
+            return Err("ends_on is before starts_on".into());
+        }
+        let mut ad_ids = Vec::new();
+        for ad_id in request.ad_ids {
+            let ad_id = ad_id.trim().to_owned();
+            if ad_id.is_empty() || ad_id.len() > 64 || !ad_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "ad id `{ad_id}` is not a Meta ad id or Click-to-WhatsApp source_id (digits)"
+                ));
+            }
+            if !ad_ids.contains(&ad_id) {
+                ad_ids.push(ad_id);
+            }
+        }
+        Ok(NewCampaign {
+            name,
+            kind,
+            channel,
+            currency,
+            budget,
+            starts_on,
+            ends_on,
+            ad_ids,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_parses_and_prints_exactly() {
+        for (text, micros, shown) in [
+            ("12", 12_000_000, "12.00"),
+            ("12.5", 12_500_000, "12.50"),
+            ("0.000001", 1, "0.000001"),
+            ("1999.99", 1_999_990_000, "1999.99"),
+        ] {
+            let m: Money = text.parse().unwrap();
+            assert_eq!(m.micros(), micros);
+            assert_eq!(m.to_string(), shown);
+        }
+        for bad in ["", "-1", "1e3", "1.2345678", "1,50", "abc", ".5"] {
+            assert!(bad.parse::<Money>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn campaign_fields_are_checked() {
+        let base = || CampaignRequest {
+            name: "Summer".into(),
+            kind: "direct_to_chat".into(),
+            channel: None,
+            currency: None,
+            budget: None,
+            starts_on: None,
+            ends_on: None,
+            ad_ids: vec![],
+        };
+        let ok = NewCampaign::parse(base()).unwrap();
+        assert_eq!(ok.currency, "USD");
+        assert_eq!(ok.channel, Channel::Other);
+        let err = NewCampaign::parse(CampaignRequest {
+            kind: "billboard".into(),
+            ..base()
+        })
+        .unwrap_err();
+        assert!(err.contains("direct_to_chat"));
+        let err = NewCampaign::parse(CampaignRequest {
+            starts_on: Some("2026-12-01".into()),
+            ends_on: Some("2026-11-01".into()),
+            ..base()
+        })
+        .unwrap_err();
+        assert!(err.contains("before"));
+        assert!(
+            NewCampaign::parse(CampaignRequest {
+                ad_ids: vec!["abc".into()],
+                ..base()
+            })
+            .is_err()
+        );
+    }
+}

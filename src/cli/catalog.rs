@@ -1,0 +1,401 @@
+//! `chatref account|campaign|link …`: the API's create/list/show operations on the database.
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use super::output::{cell, json, table};
+use crate::{
+    accounts::{AccountRequest, NewAccount},
+    campaigns::{AmountInput, CampaignRequest, NewCampaign},
+    config::Config,
+    http::accounts::AccountView,
+    links::{
+        BulkLinkRequest, LinkRequest, LinkStats, LinkView, StoreRow, TagKey,
+        create::{CreateError, create_bulk, create_link},
+    },
+    store::Store,
+};
+
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Add a chat account.
+    Create {
+        #[arg(long)]
+        platform: String,
+        /// Page name, IG username, WhatsApp number, bot username, Viber URI, LINE id or WeChat id.
+        #[arg(long)]
+        handle: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Webhook secret as NAME=VALUE (repeatable), e.g. app_secret=… verify_token=….
+        #[arg(long = "secret", value_parser = key_value)]
+        secrets: Vec<(String, String)>,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Create a campaign.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// direct_to_chat or landing_page.
+        #[arg(long)]
+        kind: String,
+        /// ads, web, offline, social, email or other.
+        #[arg(long)]
+        channel: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        budget: Option<String>,
+        #[arg(long)]
+        starts_on: Option<String>,
+        #[arg(long)]
+        ends_on: Option<String>,
+        /// Meta ad id or Click-to-WhatsApp source_id belonging to this campaign (repeatable).
+        #[arg(long = "ad-id")]
+        ad_ids: Vec<String>,
+    },
+    /// List campaigns.
+    List,
+    /// Show one campaign.
+    Show { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Chat account the link opens (direct-to-chat campaigns).
+    #[arg(long, conflicts_with = "destination")]
+    account: Option<i64>,
+    /// Landing page URL (landing-page campaigns).
+    #[arg(long)]
+    destination: Option<String>,
+    /// Greeting prefilled for WhatsApp, LINE and Viber.
+    #[arg(long)]
+    prefill: Option<String>,
+    /// UTM override as utm_KEY=VALUE (repeatable; landing pages).
+    #[arg(long = "utm", value_parser = key_value)]
+    utm: Vec<(String, String)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCommand {
+    /// Create one link.
+    Create {
+        #[arg(long)]
+        campaign: i64,
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+        /// WeChat links: the code URL WeChat's qrcode/create returned.
+        #[arg(long)]
+        wechat_qr_url: Option<String>,
+    },
+    /// Create one link per store from a CSV file with a `store` column (and optional `label`).
+    Bulk {
+        #[arg(long)]
+        campaign: i64,
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, value_name = "CSV")]
+        stores: PathBuf,
+    },
+    /// List a campaign's links.
+    List {
+        #[arg(long)]
+        campaign: i64,
+    },
+    /// Show one link with its click counts.
+    Show { id: i64 },
+}
+
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))
+}
+
+pub async fn account(
+    store: &Store,
+    config: &Config,
+    command: AccountCommand,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let views: Vec<AccountView> = match command {
+        AccountCommand::Create {
+            platform,
+            handle,
+            name,
+            secrets,
+        } => {
+            let account = NewAccount::parse(AccountRequest {
+                platform,
+                handle,
+                name,
+                secrets: secrets.into_iter().collect(),
+            })
+            .map_err(|e| anyhow::anyhow!(e.0))?;
+            vec![AccountView::new(
+                store.insert_account(&account).await?,
+                config,
+            )]
+        }
+        AccountCommand::List => store
+            .list_accounts()
+            .await?
+            .into_iter()
+            .map(|a| AccountView::new(a, config))
+            .collect(),
+    };
+    if as_json {
+        return json(&views);
+    }
+    table(
+        &["id", "platform", "handle", "name", "webhook url"],
+        views
+            .iter()
+            .map(|v| {
+                vec![
+                    v.account.id.to_string(),
+                    v.account.platform.to_string(),
+                    v.account.handle.clone(),
+                    cell(&v.account.name),
+                    v.webhook_url.clone(),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+pub async fn campaign(
+    store: &Store,
+    command: CampaignCommand,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let campaigns = match command {
+        CampaignCommand::Create {
+            name,
+            kind,
+            channel,
+            currency,
+            budget,
+            starts_on,
+            ends_on,
+            ad_ids,
+        } => {
+            let campaign = NewCampaign::parse(CampaignRequest {
+                name,
+                kind,
+                channel,
+                currency,
+                budget: budget.map(AmountInput::Text),
+                starts_on,
+                ends_on,
+                ad_ids,
+            })
+            .map_err(anyhow::Error::msg)?;
+            vec![store.insert_campaign(&campaign).await?]
+        }
+        CampaignCommand::List => store.list_campaigns().await?,
+        CampaignCommand::Show { id } => vec![
+            store
+                .get_campaign(id)
+                .await?
+                .with_context(|| format!("campaign {id} does not exist"))?,
+        ],
+    };
+    if as_json {
+        return json(&campaigns);
+    }
+    table(
+        &[
+            "id", "name", "kind", "channel", "currency", "budget", "dates", "ad ids",
+        ],
+        campaigns
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.to_string(),
+                    c.name.clone(),
+                    c.kind.as_str().into(),
+                    c.channel.as_str().into(),
+                    c.currency.clone(),
+                    cell(&c.budget),
+                    format!("{} – {}", cell(&c.starts_on), cell(&c.ends_on)),
+                    c.ad_ids.join(" "),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+pub async fn link(
+    store: &Store,
+    config: &Config,
+    command: LinkCommand,
+    as_json: bool,
+) -> anyhow::Result<()> {
+    let key = TagKey::new(&store.service_secret(config.secret.as_ref()).await?);
+    let view = |l: &crate::links::Link| LinkView::new(l, config, &key);
+    let views: Vec<LinkView> = match command {
+        LinkCommand::Create {
+            campaign,
+            target,
+            label,
+            store: store_name,
+            wechat_qr_url,
+        } => {
+            let request = LinkRequest {
+                account_id: target.account,
+                destination_url: target.destination,
+                label,
+                store: store_name,
+                prefill_text: target.prefill,
+                utm: target.utm.into_iter().collect(),
+                wechat_qr_url,
+            };
+            let link = create_link(store, campaign, request)
+                .await
+                .map_err(explain)?;
+            vec![view(&link)]
+        }
+        LinkCommand::Bulk {
+            campaign,
+            target,
+            stores,
+        } => {
+            let rows = read_store_rows(&stores)?;
+            let request = BulkLinkRequest {
+                account_id: target.account,
+                destination_url: target.destination,
+                prefill_text: target.prefill,
+                utm: target.utm.into_iter().collect::<BTreeMap<_, _>>(),
+                stores: rows,
+            };
+            let links = create_bulk(store, campaign, request)
+                .await
+                .map_err(explain)?;
+            links.iter().map(view).collect()
+        }
+        LinkCommand::List { campaign } => {
+            if store.get_campaign(campaign).await?.is_none() {
+                bail!("campaign {campaign} does not exist");
+            }
+            store.list_links(campaign).await?.iter().map(view).collect()
+        }
+        LinkCommand::Show { id } => {
+            let link = store
+                .get_link(id)
+                .await?
+                .with_context(|| format!("link {id} does not exist"))?;
+            let stats = LinkStats {
+                link: view(&link),
+                clicks: store.click_counts(id).await?,
+            };
+            if as_json {
+                return json(&stats);
+            }
+            table(
+                &[
+                    "id",
+                    "short url",
+                    "human",
+                    "bot",
+                    "prefetch",
+                    "unique",
+                    "qr scans",
+                ],
+                vec![vec![
+                    stats.link.id.to_string(),
+                    stats.link.short_url.clone(),
+                    stats.clicks.human.to_string(),
+                    stats.clicks.bot.to_string(),
+                    stats.clicks.prefetch.to_string(),
+                    stats.clicks.unique.to_string(),
+                    stats.clicks.qr_scans.to_string(),
+                ]],
+            );
+            return Ok(());
+        }
+    };
+    if as_json {
+        return json(&views);
+    }
+    table(
+        &["id", "code", "store", "label", "short url", "deep link"],
+        views
+            .iter()
+            .map(|v| {
+                vec![
+                    v.id.to_string(),
+                    v.code.clone(),
+                    cell(&v.store),
+                    cell(&v.label),
+                    v.short_url.clone(),
+                    cell(&v.deep_link),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}
+
+/// Reads a store list: a header row naming a `store` column (and optionally `label`).
+fn read_store_rows(path: &PathBuf) -> anyhow::Result<Vec<StoreRow>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let store_col = column("store").with_context(|| {
+        format!(
+            "{} has no `store` column (found: {})",
+            path.display(),
+            headers.iter().collect::<Vec<_>>().join(", ")
+        )
+    })?;
+    let label_col = column("label");
+    let mut rows = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("{} row {}", path.display(), i + 1))?;
+        rows.push(StoreRow {
+            store: record.get(store_col).unwrap_or_default().to_owned(),
+            label: label_col
+                .and_then(|c| record.get(c))
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        });
+    }
+    Ok(rows)
+}
+
+/// Turns per-row errors into one readable message.
+fn explain(error: CreateError) -> anyhow::Error {
+    match error {
+        CreateError::Rows(rows) => {
+            let lines: Vec<String> = rows
+                .iter()
+                .map(|r| format!("  row {}: {}", r.row, r.message))
+                .collect();
+            anyhow::anyhow!(
+                "{} invalid store rows; nothing was created:\n{}",
+                rows.len(),
+                lines.join("\n")
+            )
+        }
+        other => other.into(),
+    }
+}

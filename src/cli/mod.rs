@@ -1,0 +1,100 @@
+//! The `chatref` command line: `serve`, `migrate`, and the same account / campaign / link
+//! operations as the API, straight on the database, printed as a table or as JSON.
+
+mod catalog;
+mod output;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::{app::Application, config::Config, store::Store, telemetry};
+
+/// Ref-tagged chat links, short links and first-message attribution.
+#[derive(Debug, Parser)]
+#[command(name = "chatref", version, about)]
+pub struct Cli {
+    /// TOML file with settings (environment variables CHATREF_* override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (redirects, API, webhooks) until Ctrl-C or SIGTERM.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Chat accounts (one per platform presence).
+    #[command(subcommand)]
+    Account(catalog::AccountCommand),
+    /// Campaigns.
+    #[command(subcommand)]
+    Campaign(catalog::CampaignCommand),
+    /// Short links and their deep links.
+    #[command(subcommand)]
+    Link(catalog::LinkCommand),
+}
+
+/// Parses the arguments, runs the command, and turns failures into a message on stderr
+/// and exit code 1 (2 for usage errors, from clap).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init_logging();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            app.run_until(crate::app::shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            println!("migrations applied ({})", store.backend());
+            Ok(())
+        }
+        Command::Account(command) => {
+            let store = open_store(&config).await?;
+            catalog::account(&store, &config, command, cli.json).await
+        }
+        Command::Campaign(command) => {
+            let store = open_store(&config).await?;
+            catalog::campaign(&store, command, cli.json).await
+        }
+        Command::Link(command) => {
+            let store = open_store(&config).await?;
+            catalog::link(&store, &config, command, cli.json).await
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open {}", config.database_url))?;
+    store.migrate().await?;
+    Ok(store)
+}

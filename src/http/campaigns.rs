@@ -1,0 +1,38 @@
+//! `POST /api/campaigns`, `GET /api/campaigns`, `GET /api/campaigns/{id}`.
+
+use axum::{Json, extract::State, http::StatusCode};
+
+use super::{
+    error::ApiError,
+    extract::{ApiJson, ApiPath},
+};
+use crate::{
+    app::AppState,
+    campaigns::{Campaign, CampaignRequest, NewCampaign},
+};
+
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<CampaignRequest>,
+) -> Result<(StatusCode, Json<Campaign>), ApiError> {
+    let campaign = NewCampaign::parse(request).map_err(ApiError::invalid)?;
+    let stored = state.store.insert_campaign(&campaign).await?;
+    tracing::info!(id = stored.id, "campaign created");
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Campaign>>, ApiError> {
+    Ok(Json(state.store.list_campaigns().await?))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Campaign>, ApiError> {
+    state
+        .store
+        .get_campaign(id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))
+}

@@ -1,0 +1,71 @@
+//! The HTTP contract of DESIGN.md §4: one router, one file per area.
+
+pub mod accounts;
+pub mod auth;
+pub mod campaigns;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod links;
+pub mod redirect;
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request, State},
+    middleware::{self, Next},
+    response::Response,
+    routing::{get, post},
+};
+
+use crate::{app::AppState, telemetry::RequestLabels};
+
+/// Largest API request body; store lists of a few thousand rows fit.
+pub const API_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every route of the service.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/accounts", post(accounts::create).get(accounts::list))
+        .route("/campaigns", post(campaigns::create).get(campaigns::list))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route(
+            "/campaigns/{id}/links",
+            post(links::create).get(links::list),
+        )
+        .route("/campaigns/{id}/links/bulk", post(links::bulk))
+        .route("/links/{id}", get(links::show))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
+
+    Router::new()
+        .nest("/api", api)
+        .route("/r/{code}", get(redirect::follow))
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+/// Counts every answered request by method, route pattern and status.
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state.metrics.request(RequestLabels {
+        method,
+        route,
+        status: response.status().as_u16(),
+    });
+    response
+}

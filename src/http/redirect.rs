@@ -1,0 +1,158 @@
+//! `GET /r/{code}`: the hot path. Find the link (memory first), mint a click id, queue the
+//! click, answer 302 to the deep link carrying the click's ref tag. Nothing here waits on the
+//! database once the link is cached; unknown codes get a 404 page, never a redirect
+//! elsewhere.
+
+use std::{
+    net::{IpAddr, SocketAddr},
+    sync::Arc,
+};
+
+use axum::{
+    extract::{ConnectInfo, Path, RawQuery, State},
+    http::{
+        HeaderMap, HeaderValue, Method, StatusCode,
+        header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERER, USER_AGENT},
+    },
+    response::{IntoResponse, Response},
+};
+
+use crate::{
+    app::AppState,
+    clicks::{RawClick, Via, classify::is_prefetch},
+    links::{ClickId, Link, LinkCode, RefTag},
+};
+
+const NOT_FOUND_PAGE: &str = include_str!("../../templates/not_found.html");
+const NO_STORE: HeaderValue = HeaderValue::from_static("private, no-store");
+
+pub async fn follow(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    RawQuery(query): RawQuery,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some(code) = LinkCode::parse(&code) else {
+        return not_found_page();
+    };
+    let link = match find_link(&state, &code).await {
+        Ok(Some(link)) => link,
+        Ok(None) => return not_found_page(),
+        Err(()) => return unavailable_page(),
+    };
+    let click_id = ClickId::generate();
+    let tag = RefTag::for_click(&state.key, &code, &click_id);
+    let Some(target) = link.target_url(&tag) else {
+        return not_found_page();
+    };
+    let Ok(location) = HeaderValue::try_from(target) else {
+        return not_found_page();
+    };
+
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    state.clicks.record(RawClick {
+        click_id,
+        link_id: link.id,
+        at: crate::clicks::now(),
+        via: via_of(query.as_deref()),
+        prefetch: is_prefetch(method == Method::HEAD, header),
+        ip: client_ip(&state, peer, &headers),
+        user_agent: header(USER_AGENT.as_str()),
+        referrer: header(REFERER.as_str()),
+    });
+
+    (
+        StatusCode::FOUND,
+        [(LOCATION, location), (CACHE_CONTROL, NO_STORE)],
+    )
+        .into_response()
+}
+
+/// The link for a code: from the cache, or loaded once from the store and cached.
+async fn find_link(state: &AppState, code: &LinkCode) -> Result<Option<Arc<Link>>, ()> {
+    if let Some(link) = state.links.get(code.as_str()) {
+        return Ok(Some(link.clone()));
+    }
+    match state.store.link_by_code(code.as_str()).await {
+        Ok(Some(link)) => {
+            let link = Arc::new(link);
+            state.links.insert(code.as_str().to_owned(), link.clone());
+            Ok(Some(link))
+        }
+        Ok(None) => Ok(None),
+        Err(error) => {
+            tracing::error!(%error, "link lookup failed");
+            Err(())
+        }
+    }
+}
+
+/// `?via=qr` marks a scan of a printed code; anything else is a link click.
+fn via_of(query: Option<&str>) -> Via {
+    let is_qr = query.is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "via" && v == "qr")
+    });
+    if is_qr { Via::Qr } else { Via::Link }
+}
+
+/// The visitor's address: the peer, or behind a trusted proxy the last `X-Forwarded-For`
+/// hop (the one the proxy itself appended; earlier entries are client-controlled).
+fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<IpAddr> {
+    if state.config.trust_forwarded {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    Some(peer.ip())
+}
+
+fn html(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (CACHE_CONTROL, NO_STORE),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn not_found_page() -> Response {
+    html(StatusCode::NOT_FOUND, NOT_FOUND_PAGE)
+}
+
+fn unavailable_page() -> Response {
+    html(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "<!doctype html><title>Try again</title><p>This link is briefly unavailable. Please try again in a moment.</p>",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_via_qr_marks_a_scan() {
+        assert_eq!(via_of(Some("via=qr")), Via::Qr);
+        assert_eq!(via_of(Some("utm=x&via=qr")), Via::Qr);
+        assert_eq!(via_of(Some("via=QR2")), Via::Link);
+        assert_eq!(via_of(None), Via::Link);
+    }
+}

@@ -1,0 +1,94 @@
+//! Creating links: the steps shared by the API and the CLI (look up campaign and account,
+//! validate, check store names, store all or nothing).
+
+use super::{BulkLinkRequest, Link, LinkError, LinkRequest, NewLink, RowError};
+use crate::store::{Store, StoreError};
+
+/// Why links were not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("campaign {0} does not exist")]
+    CampaignNotFound(i64),
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error("{} of the store rows are invalid; nothing was created", .0.len())]
+    Rows(Vec<RowError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates one link in a campaign.
+pub async fn create_link(
+    store: &Store,
+    campaign_id: i64,
+    request: LinkRequest,
+) -> Result<Link, CreateError> {
+    let campaign = store
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or(CreateError::CampaignNotFound(campaign_id))?;
+    let account = match request.account_id {
+        Some(id) => Some(
+            store
+                .get_account(id)
+                .await?
+                .ok_or(LinkError::UnknownAccount(id))?,
+        ),
+        None => None,
+    };
+    let link = NewLink::parse(&campaign, account.as_ref(), request)?;
+    let mut created = store.insert_links(std::slice::from_ref(&link)).await?;
+    Ok(created.remove(0))
+}
+
+/// Creates one link per store; every row is checked (including against the campaign's
+/// existing stores) before anything is written.
+pub async fn create_bulk(
+    store: &Store,
+    campaign_id: i64,
+    request: BulkLinkRequest,
+) -> Result<Vec<Link>, CreateError> {
+    let campaign = store
+        .get_campaign(campaign_id)
+        .await?
+        .ok_or(CreateError::CampaignNotFound(campaign_id))?;
+    let account = match request.account_id {
+        Some(id) => Some(
+            store
+                .get_account(id)
+                .await?
+                .ok_or(LinkError::UnknownAccount(id))?,
+        ),
+        None => None,
+    };
+    let existing: Vec<String> = store
+        .campaign_stores(campaign_id)
+        .await?
+        .into_iter()
+        .map(|s| s.to_lowercase())
+        .collect();
+    let taken: Vec<RowError> = request
+        .stores
+        .iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let name = row.store.trim();
+            (!name.is_empty() && existing.contains(&name.to_lowercase())).then(|| RowError {
+                row: i + 1,
+                message: format!("store `{name}` already has a link in this campaign"),
+            })
+        })
+        .collect();
+    let mut rows = match NewLink::parse_bulk(&campaign, account.as_ref(), request) {
+        Ok(links) if taken.is_empty() => return Ok(store.insert_links(&links).await?),
+        Ok(_) => taken,
+        Err(invalid) => {
+            let mut rows = invalid.rows;
+            let reported: Vec<usize> = rows.iter().map(|r| r.row).collect();
+            rows.extend(taken.into_iter().filter(|t| !reported.contains(&t.row)));
+            rows
+        }
+    };
+    rows.sort_by_key(|r| r.row);
+    Err(CreateError::Rows(rows))
+}

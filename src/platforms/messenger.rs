@@ -1,0 +1,457 @@
+//! Facebook Messenger: `https://m.me/<page>?ref=<tag>` (PLATFORMS.md §1.1). The ref comes back
+//! in `postback.referral`, `messaging_referrals` or `message.referral`.
+
+use serde::Deserialize;
+
+use super::meta::{self, Timestamp};
+use super::webhook::{
+    EventKind, Handshake, InboundEvent, Parsed, WebhookAdapter, WebhookError, WebhookRequest,
+};
+use super::{InvalidHandle, check_chars};
+use crate::accounts::AccountSecrets;
+
+/// A Page username (letters, digits and dots, at least 5 long) or a numeric Page id.
+pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {
+    let handle = handle.trim_start_matches('@');
+    check_chars(
+        "Facebook Page username or id",
+        handle,
+        5,
+        50,
+        |c| c.is_ascii_alphanumeric() || c == '.',
+        "5 to 50 letters, digits or dots, as in m.me/<page>",
+    )?;
+    Ok(handle.to_owned())
+}
+
+/// The m.me link; the tag's alphabet needs no escaping.
+pub fn deep_link(handle: &str, tag: &str) -> String {
+    format!("https://m.me/{handle}?ref={tag}")
+}
+
+/// Receives a Page's Messenger webhooks: Meta signatures, `object: "page"`.
+pub struct MessengerAdapter;
+
+impl WebhookAdapter for MessengerAdapter {
+    fn handshake(&self, query: &str, secrets: &AccountSecrets) -> Result<Handshake, WebhookError> {
+        meta::handshake(query, secrets)
+    }
+
+    fn verify(
+        &self,
+        request: &WebhookRequest<'_>,
+        secrets: &AccountSecrets,
+    ) -> Result<(), WebhookError> {
+        meta::verify_signature(request, secrets)
+    }
+
+    fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
+        parse_messaging(body, "page")
+    }
+}
+
+/// Parses the Messenger Platform envelope, `entry[].messaging[]`, which Instagram Messaging
+/// shares (PLATFORMS.md §1.4, §2); `object` tells the two apart.
+///
+/// One item becomes at most one event: a customer's message, a postback, or a thread-opening
+/// referral. Echoes of our own messages, delivery and read receipts, reactions, edits and
+/// anything newer are skipped, and their fields are not required.
+pub(crate) fn parse_messaging(body: &[u8], object: &str) -> Result<Parsed, WebhookError> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("not a `{object}` webhook body: {e}")))?;
+    if envelope.object != object {
+        return Err(WebhookError::Malformed(format!(
+            "the body's `object` is `{}`; this webhook receives `{object}`",
+            envelope.object
+        )));
+    }
+    let mut events = Vec::new();
+    // Meta batches: every entry and every item must be read (§1.8).
+    for (i, entry) in envelope.entry.iter().enumerate() {
+        for (j, item) in entry.messaging.iter().enumerate() {
+            let event = item
+                .to_event()
+                .map_err(|e| WebhookError::Malformed(format!("entry[{i}].messaging[{j}]: {e}")))?;
+            events.extend(event);
+        }
+    }
+    Ok(Parsed { events })
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    object: String,
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    /// Absent on entries for other subscriptions (a Page's `feed` sends `changes`).
+    #[serde(default)]
+    messaging: Vec<Messaging>,
+}
+
+/// One item of `messaging[]`; only the fields we read are declared.
+#[derive(Deserialize)]
+struct Messaging {
+    sender: Option<Party>,
+    recipient: Option<Party>,
+    timestamp: Option<Timestamp>,
+    message: Option<Message>,
+    postback: Option<Postback>,
+    referral: Option<Referral>,
+}
+
+#[derive(Deserialize)]
+struct Party {
+    id: Option<String>,
+    /// The chat plugin's sender has a `user_ref` instead of a PSID (§1.3).
+    user_ref: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    mid: Option<String>,
+    text: Option<String>,
+    /// Set on copies of what the Page itself sent.
+    #[serde(default)]
+    is_echo: bool,
+    referral: Option<Referral>,
+}
+
+#[derive(Deserialize)]
+struct Postback {
+    /// Sent since Graph v11.0; older versions have none (§1.4).
+    mid: Option<String>,
+    referral: Option<Referral>,
+}
+
+/// `ref` is our tag (or the ad's own ref); `ad_id` marks a Click-to-Messenger/Direct ad. A
+/// Shops `referral` carries only `product.id` and so yields neither (§1.4).
+#[derive(Deserialize)]
+struct Referral {
+    #[serde(rename = "ref")]
+    ref_value: Option<String>,
+    ad_id: Option<String>,
+}
+
+impl Referral {
+    fn ref_value(&self) -> Option<String> {
+        non_empty(&self.ref_value)
+    }
+
+    fn ad_id(&self) -> Option<String> {
+        non_empty(&self.ad_id)
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// What one `messaging[]` item can be, once echoes and receipts are set aside.
+enum Item<'a> {
+    Message(&'a Message),
+    Postback(&'a Postback),
+    Referral(&'a Referral),
+}
+
+impl Messaging {
+    fn item(&self) -> Option<Item<'_>> {
+        if let Some(message) = &self.message {
+            return (!message.is_echo).then_some(Item::Message(message));
+        }
+        if let Some(postback) = &self.postback {
+            return Some(Item::Postback(postback));
+        }
+        // Anything else (delivery, read, reaction, message_edit, optin, …) is not an event.
+        self.referral.as_ref().map(Item::Referral)
+    }
+
+    fn to_event(&self) -> Result<Option<InboundEvent>, String> {
+        let Some(item) = self.item() else {
+            return Ok(None);
+        };
+        let contact_id = self
+            .sender
+            .as_ref()
+            .and_then(|s| s.id.clone().or_else(|| s.user_ref.clone()))
+            .ok_or("no `sender.id` or `sender.user_ref`")?;
+        let timestamp = self.timestamp.as_ref().ok_or("no `timestamp`")?;
+        let at = timestamp.read_millis().map_err(|e| e.to_string())?;
+
+        let (kind, dedupe_key, referral, text) = match item {
+            Item::Message(message) => {
+                let mid = message.mid.clone().ok_or("a message without `mid`")?;
+                (
+                    EventKind::Message,
+                    mid,
+                    message.referral.as_ref(),
+                    message.text.clone(),
+                )
+            }
+            Item::Postback(postback) => {
+                let key = match &postback.mid {
+                    Some(mid) => mid.clone(),
+                    None => format!(
+                        "postback:{}:{contact_id}:{}",
+                        self.recipient_id()?,
+                        timestamp.raw()
+                    ),
+                };
+                (EventKind::Postback, key, postback.referral.as_ref(), None)
+            }
+            Item::Referral(referral) => {
+                // Open-thread referrals carry no id (§1.8), so the key is built from what a
+                // redelivery repeats: `ref:<recipient>:<sender>:<timestamp>:<ref or ad_id>`.
+                let tag = referral
+                    .ref_value()
+                    .or_else(|| referral.ad_id())
+                    .unwrap_or_default();
+                let key = format!(
+                    "ref:{}:{contact_id}:{}:{tag}",
+                    self.recipient_id()?,
+                    timestamp.raw()
+                );
+                (EventKind::Referral, key, Some(referral), None)
+            }
+        };
+        Ok(Some(InboundEvent {
+            contact_id,
+            dedupe_key,
+            at,
+            kind,
+            ref_value: referral.and_then(Referral::ref_value),
+            ad_id: referral.and_then(Referral::ad_id),
+            ctwa_clid: None,
+            text,
+        }))
+    }
+
+    fn recipient_id(&self) -> Result<&str, String> {
+        self.recipient
+            .as_ref()
+            .and_then(|r| r.id.as_deref())
+            .ok_or_else(|| "no `recipient.id`".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::platforms::meta::test_support::{assert_meta_auth, fill};
+
+    const TEXT: &str = include_str!("../../tests/fixtures/messenger/text.json");
+    const MESSAGE_AD_REFERRAL: &str =
+        include_str!("../../tests/fixtures/messenger/message_ad_referral.json");
+    const MESSAGE_PRODUCT_REFERRAL: &str =
+        include_str!("../../tests/fixtures/messenger/message_product_referral.json");
+    const POSTBACK_GET_STARTED: &str =
+        include_str!("../../tests/fixtures/messenger/postback_get_started.json");
+    const REFERRAL_EXISTING_THREAD: &str =
+        include_str!("../../tests/fixtures/messenger/referral_existing_thread.json");
+    const REFERRAL_CHAT_PLUGIN: &str =
+        include_str!("../../tests/fixtures/messenger/referral_chat_plugin.json");
+    const ECHO: &str = include_str!("../../tests/fixtures/messenger/echo.json");
+    const DELIVERY_READ: &str = include_str!("../../tests/fixtures/messenger/delivery_read.json");
+    const REACTION_AND_EDIT: &str =
+        include_str!("../../tests/fixtures/messenger/reaction_and_edit.json");
+    const BATCH: &str = include_str!("../../tests/fixtures/messenger/batch.json");
+
+    const PAGE_ID: &str = "106712345678901";
+    const PSID: &str = "7712345678901234";
+    const MID: &str = "m_Ur3vQ1t4cUzHnHZ7kX2sD0gJmV9bLpQeRt6yW8nA5cF1";
+    const TAG: &str = "Ab3dE9xQ-7fGh2k";
+    const AD_ID: &str = "120210987654321098";
+    const TS_MS: &str = "1458692752478";
+
+    fn body(fixture: &str) -> String {
+        fill(
+            fixture,
+            &[
+                ("__CONTACT__", PSID),
+                ("__MSG_ID__", MID),
+                ("__REF__", TAG),
+                ("__AD_ID__", AD_ID),
+                ("__TS_MS__", TS_MS),
+            ],
+        )
+    }
+
+    fn events(body: &str) -> Vec<InboundEvent> {
+        MessengerAdapter.parse(body.as_bytes()).unwrap().events
+    }
+
+    /// The event every fixture's customer produces, before the fields that vary.
+    fn event(kind: EventKind, dedupe_key: &str) -> InboundEvent {
+        InboundEvent {
+            contact_id: PSID.into(),
+            dedupe_key: dedupe_key.into(),
+            at: OffsetDateTime::from_unix_timestamp_nanos(1_458_692_752_478_000_000).unwrap(),
+            kind,
+            ref_value: None,
+            ad_id: None,
+            ctwa_clid: None,
+            text: None,
+        }
+    }
+
+    fn malformed(body: &str) -> String {
+        match MessengerAdapter.parse(body.as_bytes()) {
+            Err(WebhookError::Malformed(message)) => message,
+            other => panic!("expected Malformed, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn webhooks_are_verified_and_subscribed_the_meta_way() {
+        assert_meta_auth(&MessengerAdapter, body(TEXT).as_bytes());
+    }
+
+    #[test]
+    fn a_plain_message_is_an_event_without_a_ref() {
+        let expected = InboundEvent {
+            text: Some("Hi, do you ship to Lisbon?".into()),
+            ..event(EventKind::Message, MID)
+        };
+        assert_eq!(events(&body(TEXT)), vec![expected]);
+    }
+
+    #[test]
+    fn a_message_from_an_ad_carries_the_ad_id_and_ref() {
+        let expected = InboundEvent {
+            ref_value: Some(TAG.into()),
+            ad_id: Some(AD_ID.into()),
+            text: Some("Is the linen shirt still available?".into()),
+            ..event(EventKind::Message, MID)
+        };
+        assert_eq!(events(&body(MESSAGE_AD_REFERRAL)), vec![expected]);
+    }
+
+    #[test]
+    fn a_shop_product_referral_is_not_an_ad() {
+        let expected = InboundEvent {
+            text: Some("Does this come in blue?".into()),
+            ..event(EventKind::Message, MID)
+        };
+        assert_eq!(events(&body(MESSAGE_PRODUCT_REFERRAL)), vec![expected]);
+    }
+
+    #[test]
+    fn get_started_from_an_m_me_link_carries_the_ref() {
+        let expected = InboundEvent {
+            ref_value: Some(TAG.into()),
+            ..event(EventKind::Postback, MID)
+        };
+        assert_eq!(events(&body(POSTBACK_GET_STARTED)), vec![expected]);
+    }
+
+    #[test]
+    fn a_postback_without_mid_gets_a_synthetic_key() {
+        let without_mid = body(POSTBACK_GET_STARTED).replace(&format!(r#""mid": "{MID}","#), "");
+        let key = format!("postback:{PAGE_ID}:{PSID}:{TS_MS}");
+        assert_eq!(events(&without_mid)[0].dedupe_key, key);
+    }
+
+    #[test]
+    fn a_referral_in_an_existing_thread_gets_a_synthetic_key() {
+        let expected = InboundEvent {
+            ref_value: Some(TAG.into()),
+            ..event(
+                EventKind::Referral,
+                &format!("ref:{PAGE_ID}:{PSID}:{TS_MS}:{TAG}"),
+            )
+        };
+        assert_eq!(events(&body(REFERRAL_EXISTING_THREAD)), vec![expected]);
+    }
+
+    #[test]
+    fn a_chat_plugin_sender_is_known_by_its_user_ref() {
+        let parsed = events(&body(REFERRAL_CHAT_PLUGIN));
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].contact_id, PSID);
+        assert_eq!(parsed[0].ref_value.as_deref(), Some(TAG));
+    }
+
+    #[test]
+    fn an_echo_is_not_an_event() {
+        assert_eq!(events(&body(ECHO)), vec![]);
+    }
+
+    #[test]
+    fn delivery_and_read_receipts_are_not_events() {
+        assert_eq!(events(&body(DELIVERY_READ)), vec![]);
+    }
+
+    #[test]
+    fn reactions_and_edits_are_not_events() {
+        assert_eq!(events(&body(REACTION_AND_EDIT)), vec![]);
+    }
+
+    #[test]
+    fn every_entry_and_item_of_a_batch_is_read() {
+        let parsed = events(&body(BATCH));
+        let kinds: Vec<_> = parsed
+            .iter()
+            .map(|e| (e.kind, e.contact_id.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (EventKind::Message, PSID),
+                (EventKind::Referral, "6023456789012345")
+            ]
+        );
+        assert_eq!(parsed[1].ref_value.as_deref(), Some(TAG));
+    }
+
+    #[test]
+    fn a_timestamp_sent_as_a_string_is_accepted() {
+        let quoted = body(TEXT).replace(TS_MS, &format!(r#""{TS_MS}""#));
+        assert_eq!(events(&quoted)[0].at, event(EventKind::Message, MID).at);
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_malformed() {
+        malformed("{\"object\": \"page\", \"entry\": [");
+        malformed("");
+    }
+
+    #[test]
+    fn another_products_body_is_malformed() {
+        let instagram = body(TEXT).replace(r#""object": "page""#, r#""object": "instagram""#);
+        assert!(malformed(&instagram).contains("instagram"));
+    }
+
+    #[test]
+    fn a_message_without_its_required_fields_is_malformed() {
+        let no_mid = body(TEXT).replace(&format!(r#""mid": "{MID}","#), "");
+        assert!(malformed(&no_mid).contains("mid"));
+        let no_sender = body(TEXT).replace(&format!(r#""sender": {{ "id": "{PSID}" }},"#), "");
+        assert!(malformed(&no_sender).contains("entry[0].messaging[0]"));
+        let no_timestamp = body(TEXT).replace(&format!(r#""timestamp": {TS_MS},"#), "");
+        assert!(malformed(&no_timestamp).contains("timestamp"));
+    }
+
+    #[test]
+    fn builds_an_m_me_link_with_the_ref() {
+        let handle = normalize_handle("@CoastClothing").unwrap();
+        assert_eq!(
+            deep_link(&handle, "Ab3dE9xQ-k3J9sLm2Qx0A-7fGh2k"),
+            "https://m.me/CoastClothing?ref=Ab3dE9xQ-k3J9sLm2Qx0A-7fGh2k"
+        );
+        assert!(normalize_handle("100064123456789").is_ok());
+    }
+
+    #[test]
+    fn refuses_what_m_me_cannot_open() {
+        for bad in ["abc", "coast clothing", "coast/clothing", "coast?ref=x", ""] {
+            assert!(normalize_handle(bad).is_err(), "{bad}");
+        }
+    }
+}

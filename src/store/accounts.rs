@@ -1,0 +1,99 @@
+//! Accounts in the store.
+
+use std::collections::BTreeMap;
+
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, conflict_on_unique, on_backend};
+use crate::accounts::{Account, AccountSecrets, NewAccount, Secret, secrets_to_json};
+
+#[derive(FromRow)]
+struct AccountRow {
+    id: i64,
+    platform: String,
+    handle: String,
+    name: Option<String>,
+    created_at: OffsetDateTime,
+}
+
+impl TryFrom<AccountRow> for Account {
+    type Error = StoreError;
+    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+        Ok(Account {
+            id: row.id,
+            platform: row.platform.parse().map_err(StoreError::Corrupt)?,
+            handle: row.handle,
+            name: row.name,
+            created_at: row.created_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, platform, handle, name, created_at";
+
+impl Store {
+    /// Stores a new account; the same handle twice on one platform is a conflict.
+    pub async fn insert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
+        let now = OffsetDateTime::now_utc();
+        let row: AccountRow = on_backend!(self, write pool => {
+            sqlx::query_as(&format!(
+                "INSERT INTO accounts (platform, handle, name, secrets, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+            ))
+            .bind(account.platform.as_str())
+            .bind(&account.handle)
+            .bind(&account.name)
+            .bind(secrets_to_json(&account.secrets))
+            .bind(now)
+            .fetch_one(pool)
+            .await
+        })
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                format!(
+                    "a {} account with handle `{}` already exists",
+                    account.platform, account.handle
+                )
+            })
+        })?;
+        row.try_into()
+    }
+
+    /// Every account, oldest first.
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows: Vec<AccountRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))
+                .fetch_all(pool)
+                .await
+        })?;
+        rows.into_iter().map(Account::try_from).collect()
+    }
+
+    /// One account by id.
+    pub async fn get_account(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        let row: Option<AccountRow> = on_backend!(self, pool => {
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        row.map(Account::try_from).transpose()
+    }
+
+    /// The webhook secrets of an account (for verifying its webhooks; never for the API).
+    pub async fn account_secrets(&self, id: i64) -> Result<Option<AccountSecrets>, StoreError> {
+        let json: Option<String> = on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT secrets FROM accounts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        json.map(|text| {
+            serde_json::from_str::<BTreeMap<String, String>>(&text)
+                .map(|map| map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
+                .map_err(|e| StoreError::Corrupt(format!("account {id} secrets: {e}")))
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,138 @@
+//! The storage contract: product operations over SQLite (embedded default) or PostgreSQL
+//! (production), chosen once from the database URL.
+//!
+//! [`Store`] is an enum over the two pools. Methods are written once: the [`on_backend!`]
+//! macro stamps the same body into a match arm per backend, so SQL text both dialects accept
+//! (`$1` placeholders, `ON CONFLICT`, `RETURNING`) is shared and each arm is type-checked
+//! against its own driver. What really differs (connection set-up, DDL) lives in
+//! `sqlite.rs`, `postgres.rs` and `migrations/<backend>/`.
+
+mod accounts;
+mod campaigns;
+mod clicks;
+mod links;
+mod postgres;
+mod settings;
+mod sqlite;
+
+use sqlx::{PgPool, SqlitePool};
+
+pub use clicks::{ClickCounts, ClickRecord};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A uniqueness rule of the product was hit (same handle, store name, ad id).
+    #[error("{0}")]
+    Conflict(String),
+    /// A stored value no longer parses (written by a newer version, or edited by hand).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// The store: one SQLite writer plus read pool, or one PostgreSQL pool.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite allows one writer at a time; every write goes through the single-connection
+    /// `write` pool so WAL never returns `SQLITE_BUSY_SNAPSHOT`, reads use `read`.
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's read pool (or write pool with `write`).
+macro_rules! on_backend {
+    ($store:expr, write $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { write: $pool, .. } => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { read: $pool, .. } => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
+impl Store {
+    /// Opens the database named by `url` (`sqlite://path` is created if missing).
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            sqlite::connect(url).await
+        } else {
+            postgres::connect(url).await
+        }
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// `sqlite` or `postgres`, for logs and the health check.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite { .. } => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Closes every connection (after the click writer has flushed).
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Store::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Maps a unique-constraint violation to a product conflict with `message`.
+pub(crate) fn conflict_on_unique(
+    error: sqlx::Error,
+    message: impl FnOnce() -> String,
+) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+        _ => StoreError::Database(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn names(dir: &str) -> BTreeSet<String> {
+        std::fs::read_dir(format!("{}/migrations/{dir}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn both_backends_have_the_same_migrations() {
+        assert_eq!(names("sqlite"), names("postgres"));
+        assert!(!names("sqlite").is_empty());
+    }
+}

@@ -1,0 +1,134 @@
+//! Prometheus metrics (one registry per running app, no global state) and log set-up.
+
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
+
+use crate::clicks::ClickClass;
+
+/// Labels of an HTTP request count: the matched route pattern, never the raw path, so codes
+/// and ids do not explode the series count.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ClassLabels {
+    class: &'static str,
+}
+
+/// The service's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    clicks: Family<ClassLabels, Counter>,
+    clicks_dropped: Counter,
+    clicks_failed: Counter,
+    queue_depth: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric at zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("chatref");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let clicks = Family::<ClassLabels, Counter>::default();
+        let clicks_dropped = Counter::default();
+        let clicks_failed = Counter::default();
+        let queue_depth = Gauge::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register(
+            "clicks",
+            "Clicks stored, by class (human, bot, prefetch)",
+            clicks.clone(),
+        );
+        registry.register(
+            "clicks_dropped",
+            "Clicks not recorded because the click queue was full",
+            clicks_dropped.clone(),
+        );
+        registry.register(
+            "clicks_failed",
+            "Clicks lost because the database refused the batch after retries",
+            clicks_failed.clone(),
+        );
+        registry.register(
+            "click_queue_depth",
+            "Clicks waiting for the writer",
+            queue_depth.clone(),
+        );
+        for class in ClickClass::ALL {
+            // Present from the start, so dashboards see 0 rather than no series.
+            let _ = clicks.get_or_create(&ClassLabels {
+                class: class.as_str(),
+            });
+        }
+        Metrics {
+            registry,
+            requests,
+            clicks,
+            clicks_dropped,
+            clicks_failed,
+            queue_depth,
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn request(&self, labels: RequestLabels) {
+        self.requests.get_or_create(&labels).inc();
+    }
+
+    /// Counts stored clicks of one class.
+    pub fn clicks_stored(&self, class: ClickClass, count: u64) {
+        self.clicks
+            .get_or_create(&ClassLabels {
+                class: class.as_str(),
+            })
+            .inc_by(count);
+    }
+
+    /// Counts a click dropped at a full queue.
+    pub fn click_dropped(&self) {
+        self.clicks_dropped.inc();
+    }
+
+    /// Counts clicks lost to a database failure.
+    pub fn clicks_failed(&self, count: u64) {
+        self.clicks_failed.inc_by(count);
+    }
+
+    /// Dropped clicks so far.
+    pub fn dropped_total(&self) -> u64 {
+        self.clicks_dropped.get()
+    }
+
+    /// The text exposition, with the queue depth read at scrape time.
+    pub fn render(&self, queue_depth: usize) -> String {
+        self.queue_depth
+            .set(i64::try_from(queue_depth).unwrap_or(i64::MAX));
+        let mut out = String::new();
+        encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        out
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,80 @@
+use reqwest::StatusCode;
+
+use crate::helpers::{Backend, TestApp};
+
+async fn health_and_metrics_are_open(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.text().await.unwrap(), "ok");
+
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    for series in [
+        "chatref_clicks_total{class=\"human\"} 0",
+        "chatref_clicks_dropped_total 0",
+        "chatref_click_queue_depth 0",
+        "chatref_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1",
+    ] {
+        assert!(text.contains(series), "missing `{series}` in\n{text}");
+    }
+}
+
+async fn the_api_needs_the_admin_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let url = format!("{}/api/campaigns", app.base);
+    for request in [
+        app.client.get(&url),
+        app.client.get(&url).bearer_auth("wrong"),
+        app.client
+            .get(&url)
+            .header("authorization", "Basic dGVzdA=="),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthorized");
+    }
+    let (status, _) = app.get("/api/campaigns").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn without_an_admin_token_the_api_is_closed(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |env| {
+        env.remove("CHATREF_ADMIN_TOKEN");
+    })
+    .await;
+    let (status, body) = app.get("/api/accounts").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("CHATREF_ADMIN_TOKEN")
+    );
+}
+
+async fn unknown_routes_answer_json_404(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, body) = app.get("/api/nothing-here").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+crate::on_both_backends!(
+    health_and_metrics_are_open,
+    the_api_needs_the_admin_token,
+    without_an_admin_token_the_api_is_closed,
+    unknown_routes_answer_json_404,
+);
