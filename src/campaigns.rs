@@ -179,7 +179,8 @@ pub enum AmountInput {
 }
 
 impl AmountInput {
-    fn parse(&self) -> Result<Money, String> {
+    /// The amount as [`Money`].
+    pub fn parse(&self) -> Result<Money, String> {
         match self {
             AmountInput::Text(s) => s.parse(),
             AmountInput::Number(n) => n.to_string().parse(),

@@ -18,6 +18,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod attribution;
 pub mod campaigns;
 pub mod cli;
 pub mod clicks;

@@ -302,6 +302,7 @@ pub async fn link(
             let stats = LinkStats {
                 link: view(&link),
                 clicks: store.click_counts(id).await?,
+                leads: store.link_leads(id).await?,
             };
             if as_json {
                 return json(&stats);

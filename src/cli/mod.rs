@@ -40,6 +40,30 @@ pub enum Command {
     /// Short links and their deep links.
     #[command(subcommand)]
     Link(catalog::LinkCommand),
+    /// Contacts (customers who started a chat) and where they came from.
+    #[command(subcommand)]
+    Contact(ContactCommand),
+    /// First-message attribution.
+    #[command(subcommand)]
+    Attribution(AttributionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContactCommand {
+    /// List contacts with source campaign, link, store and method.
+    List {
+        #[arg(long)]
+        campaign: Option<i64>,
+        /// Print CSV (for building broadcast segments per source).
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AttributionCommand {
+    /// Recompute contacts, leads and touches from every stored webhook payload.
+    Rebuild,
 }
 
 /// Parses the arguments, runs the command, and turns failures into a message on stderr
@@ -87,6 +111,58 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(command) => {
             let store = open_store(&config).await?;
             catalog::link(&store, &config, command, cli.json).await
+        }
+        Command::Contact(ContactCommand::List { campaign, csv }) => {
+            let store = open_store(&config).await?;
+            let rows = store.list_contacts(campaign).await?;
+            if csv {
+                print!("{}", crate::http::contacts::contacts_csv(&rows));
+            } else if cli.json {
+                output::json(&rows)?;
+            } else {
+                output::table(
+                    &[
+                        "id",
+                        "platform",
+                        "contact",
+                        "first seen",
+                        "method",
+                        "campaign",
+                        "store",
+                        "click",
+                    ],
+                    rows.iter()
+                        .map(|r| {
+                            vec![
+                                r.id.to_string(),
+                                r.platform.clone(),
+                                r.platform_user.clone(),
+                                r.first_seen_at.to_string(),
+                                r.method.clone(),
+                                output::cell(&r.campaign_name),
+                                output::cell(&r.store),
+                                output::cell(&r.click_id),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            Ok(())
+        }
+        Command::Attribution(AttributionCommand::Rebuild) => {
+            let store = open_store(&config).await?;
+            let key =
+                crate::links::TagKey::new(&store.service_secret(config.secret.as_ref()).await?);
+            let summary = crate::attribution::rebuild(&store, &key).await?;
+            if cli.json {
+                output::json(&summary)?;
+            } else {
+                println!(
+                    "rebuilt from {} payloads ({} unreadable): {} events, {} leads",
+                    summary.payloads, summary.unreadable, summary.events, summary.leads
+                );
+            }
+            Ok(())
         }
     }
 }

@@ -73,8 +73,10 @@ pub async fn show(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("link {id} does not exist")))?;
     let clicks = state.store.click_counts(id).await?;
+    let leads = state.store.link_leads(id).await?;
     Ok(Json(LinkStats {
         link: LinkView::new(&link, &state.config, &state.key),
         clicks,
+        leads,
     }))
 }

@@ -3,11 +3,14 @@
 pub mod accounts;
 pub mod auth;
 pub mod campaigns;
+pub mod contacts;
+pub mod conversions;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod links;
 pub mod redirect;
+pub mod webhooks;
 
 use axum::{
     Router,
@@ -34,6 +37,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/campaigns/{id}/links/bulk", post(links::bulk))
         .route("/links/{id}", get(links::show))
+        .route("/contacts", get(contacts::list))
+        .route("/contacts.csv", get(contacts::csv))
+        .route("/conversions", post(conversions::create))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -43,6 +49,12 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .route("/r/{code}", get(redirect::follow))
+        .route(
+            "/webhooks/{platform}/{account_id}",
+            get(webhooks::handshake)
+                .post(webhooks::receive)
+                .layer(DefaultBodyLimit::max(webhooks::WEBHOOK_BODY_LIMIT)),
+        )
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
         .fallback(error::not_found)

@@ -40,6 +40,8 @@ pub struct LinkStats {
     #[serde(flatten)]
     pub link: LinkView,
     pub clicks: ClickCounts,
+    /// First-message conversions attributed to this link.
+    pub leads: i64,
 }
 
 impl LinkView {

@@ -1,5 +1,6 @@
 //! Instagram: `https://ig.me/m/<username>?ref=<tag>` (PLATFORMS.md §2). The ref returns in
-//! `postback.referral`, `message.referral` or a top-level `referral`.
+//! `postback.referral`, `message.referral` or a top-level `referral`, in Messenger's webhook
+//! envelope, which [`InstagramAdapter`] reads.
 
 use super::messenger;
 use super::meta;

@@ -1,5 +1,6 @@
 //! Facebook Messenger: `https://m.me/<page>?ref=<tag>` (PLATFORMS.md §1.1). The ref comes back
-//! in `postback.referral`, `messaging_referrals` or `message.referral`.
+//! in `postback.referral`, `messaging_referrals` or `message.referral`; [`MessengerAdapter`]
+//! reads all three from signed webhooks.
 
 use serde::Deserialize;
 

@@ -56,7 +56,8 @@ pub fn handshake(query: &str, secrets: &AccountSecrets) -> Result<Handshake, Web
             "hub.mode must be `subscribe`".into(),
         ));
     }
-    let presented = query_param(query, "hub.verify_token").unwrap_or_default();
+    let presented = query_param(query, "hub.verify_token")
+        .ok_or_else(|| WebhookError::Unauthorized("missing hub.verify_token".into()))?;
     if !verify_token.matches(presented.as_bytes()) {
         return Err(WebhookError::Unauthorized(
             "hub.verify_token does not match this account's verify_token".into(),

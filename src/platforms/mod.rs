@@ -91,6 +91,19 @@ impl Platform {
         matches!(self, Platform::Whatsapp | Platform::Line)
     }
 
+    /// The webhook adapter of this platform.
+    pub fn adapter(self) -> &'static dyn webhook::WebhookAdapter {
+        match self {
+            Platform::Messenger => &messenger::MessengerAdapter,
+            Platform::Instagram => &instagram::InstagramAdapter,
+            Platform::Whatsapp => &whatsapp::WhatsappAdapter,
+            Platform::Telegram => &telegram::TelegramAdapter,
+            Platform::Viber => &viber::ViberAdapter,
+            Platform::Line => &line::LineAdapter,
+            Platform::Wechat => &wechat::WechatAdapter,
+        }
+    }
+
     /// The deep link opening a chat with `handle` and carrying `tag`; `None` for WeChat,
     /// whose codes are created by WeChat itself (see [`wechat`]).
     pub fn deep_link(self, handle: &str, tag: &str, prefill: Option<&str>) -> Option<String> {

@@ -44,8 +44,8 @@ pub fn deep_link(handle: &str, tag: &str) -> String {
 /// The header carrying the `secret_token` given to `setWebhook`; Telegram signs nothing else.
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-/// Verifies and parses Telegram Bot API updates; only `/start` and texts in private chats
-/// with the bot become events.
+/// Verifies and parses Telegram Bot API updates; only messages in a private chat with the
+/// bot become events: `/start` opens, anything else is a message.
 pub struct TelegramAdapter;
 
 impl WebhookAdapter for TelegramAdapter {
@@ -158,7 +158,7 @@ struct Chat {
 /// PAYLOAD` or a bare `/start`), `None` for any other text.
 fn start_payload(text: &str) -> Option<Option<&str>> {
     let rest = text.strip_prefix("/start")?;
-    // Telegram appends `@BotName` to commands picked from the menu in some clients.
+    // Commands may name their bot (`/start@CoastShopBot`), as clients write them in groups.
     let rest = match rest.strip_prefix('@') {
         Some(mention) => mention
             .find(char::is_whitespace)

@@ -1,5 +1,6 @@
 //! WhatsApp: `https://wa.me/<E.164 digits>?text=<greeting (Ref: tag)>` (PLATFORMS.md §3.1).
-//! WhatsApp has no ref parameter, so the tag rides in the prefilled first message.
+//! WhatsApp has no ref parameter, so the tag rides in the prefilled first message, which
+//! [`WhatsappAdapter`] hands on as text along with any Click-to-WhatsApp ad referral.
 
 use serde::Deserialize;
 

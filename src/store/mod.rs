@@ -10,14 +10,18 @@
 mod accounts;
 mod campaigns;
 mod clicks;
+mod conversions;
 mod links;
 mod postgres;
 mod settings;
 mod sqlite;
+mod webhooks;
 
 use sqlx::{PgPool, SqlitePool};
 
 pub use clicks::{ClickCounts, ClickRecord};
+pub use conversions::{Conversion, ConversionError, ConversionSubject};
+pub use webhooks::{ClueEvent, ContactRow, IngestSummary, StoredPayload};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

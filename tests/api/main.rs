@@ -10,3 +10,4 @@ mod health;
 mod links;
 mod redirect;
 mod store;
+mod webhooks;

@@ -1,0 +1,303 @@
+//! Webhook ingestion and attribution in the store: raw payloads, deduplicated inbound events,
+//! contacts, first-message conversions and touches, written in one transaction per call.
+
+use sha2::{Digest, Sha256};
+use sqlx::FromRow;
+use time::OffsetDateTime;
+
+use super::{Store, StoreError, on_backend};
+use crate::{
+    attribution::{Attribution, Clue, Method},
+    platforms::{Platform, webhook::InboundEvent},
+};
+
+/// What one webhook call changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestSummary {
+    /// Events not seen before (redeliveries are not counted).
+    pub new_events: u64,
+    /// Contacts created, i.e. first-message conversions.
+    pub leads: u64,
+}
+
+/// An event with the clue found in it, ready to record.
+pub struct ClueEvent {
+    pub event: InboundEvent,
+    pub clue: Clue,
+}
+
+/// A stored raw payload, for rebuilding attribution.
+#[derive(Debug, FromRow)]
+pub struct StoredPayload {
+    pub id: i64,
+    pub platform: String,
+    pub account_id: i64,
+    pub body: Vec<u8>,
+}
+
+/// A contact with where it came from, for the contact list and its CSV export.
+#[derive(Debug, Clone, FromRow, serde::Serialize)]
+pub struct ContactRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub platform: String,
+    pub platform_user: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen_at: OffsetDateTime,
+    pub method: String,
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    pub link_id: Option<i64>,
+    pub link_code: Option<String>,
+    pub store: Option<String>,
+    pub click_id: Option<String>,
+    #[serde(skip)]
+    pub click_at: Option<OffsetDateTime>,
+    /// Seconds from the click to the first message, when joined to a stored click.
+    #[sqlx(default)]
+    pub seconds_from_click: Option<i64>,
+}
+
+/// Records one event inside an open transaction `$tx` (either backend): dedupe, attribute,
+/// create the contact and lead or a touch. Evaluates to `(new_event, new_lead)`.
+macro_rules! record_event {
+    ($tx:expr, $account_id:expr, $platform:expr, $item:expr) => {{
+        let event = &$item.event;
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO inbound_events (account_id, dedupe_key, contact, at, kind, ref_value, ad_id, ctwa_clid, text) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind($account_id)
+        .bind(&event.dedupe_key)
+        .bind(&event.contact_id)
+        .bind(event.at)
+        .bind(event.kind.as_str())
+        .bind(&event.ref_value)
+        .bind(&event.ad_id)
+        .bind(&event.ctwa_clid)
+        .bind(&event.text)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match inserted {
+            None => (false, false),
+            Some(inbound_id) => {
+                let attribution: Attribution = match &$item.clue {
+                    Clue::Tag { tag, .. } => {
+                        let link: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+                            "SELECT id, campaign_id, account_id FROM links WHERE code = $1",
+                        )
+                        .bind(tag.code.as_str())
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                        match link {
+                            // A chat link must target the account the message arrived on.
+                            Some((link_id, campaign_id, link_account))
+                                if link_account.is_none_or(|a| a == $account_id) =>
+                            {
+                                Attribution {
+                                    method: $item.clue.method(),
+                                    campaign_id: Some(campaign_id),
+                                    link_id: Some(link_id),
+                                    click_id: tag.click_id.as_ref().map(|c| c.as_str().to_owned()),
+                                }
+                            }
+                            _ => Attribution::none(),
+                        }
+                    }
+                    Clue::Ad(ad_id) => {
+                        let campaign: Option<i64> = sqlx::query_scalar(
+                            "SELECT campaign_id FROM campaign_ad_ids WHERE ad_id = $1",
+                        )
+                        .bind(ad_id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                        match campaign {
+                            Some(campaign_id) => Attribution {
+                                method: Method::Ad,
+                                campaign_id: Some(campaign_id),
+                                link_id: None,
+                                click_id: None,
+                            },
+                            None => Attribution::none(),
+                        }
+                    }
+                    Clue::Nothing => Attribution::none(),
+                };
+                let existing: Option<Option<i64>> = sqlx::query_scalar(
+                    "SELECT campaign_id FROM contacts WHERE account_id = $1 AND platform_user = $2",
+                )
+                .bind($account_id)
+                .bind(&event.contact_id)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                match existing {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO contacts (account_id, platform, platform_user, first_seen_at, method, campaign_id, link_id, click_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        )
+                        .bind($account_id)
+                        .bind($platform)
+                        .bind(&event.contact_id)
+                        .bind(event.at)
+                        .bind(attribution.method.as_str())
+                        .bind(attribution.campaign_id)
+                        .bind(attribution.link_id)
+                        .bind(&attribution.click_id)
+                        .execute(&mut *$tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO conversions (type, at, account_id, platform_user, method, campaign_id, link_id, click_id, inbound_event_id) \
+                             VALUES ('first_message', $1, $2, $3, $4, $5, $6, $7, $8)",
+                        )
+                        .bind(event.at)
+                        .bind($account_id)
+                        .bind(&event.contact_id)
+                        .bind(attribution.method.as_str())
+                        .bind(attribution.campaign_id)
+                        .bind(attribution.link_id)
+                        .bind(&attribution.click_id)
+                        .bind(inbound_id)
+                        .execute(&mut *$tx)
+                        .await?;
+                        (true, true)
+                    }
+                    Some(first_campaign) => {
+                        if attribution.method != Method::None
+                            && attribution.campaign_id != first_campaign
+                        {
+                            sqlx::query(
+                                "INSERT INTO touches (account_id, platform_user, at, method, campaign_id, link_id, click_id, inbound_event_id) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                            )
+                            .bind($account_id)
+                            .bind(&event.contact_id)
+                            .bind(event.at)
+                            .bind(attribution.method.as_str())
+                            .bind(attribution.campaign_id)
+                            .bind(attribution.link_id)
+                            .bind(&attribution.click_id)
+                            .bind(inbound_id)
+                            .execute(&mut *$tx)
+                            .await?;
+                        }
+                        (true, false)
+                    }
+                }
+            }
+        }
+    }};
+}
+
+impl Store {
+    /// Stores a verified webhook body and its events in one transaction; returns only after
+    /// commit, so a 200 means durably stored. Redeliveries change nothing.
+    pub async fn ingest_webhook(
+        &self,
+        platform: Platform,
+        account_id: i64,
+        body: &[u8],
+        events: &[ClueEvent],
+    ) -> Result<IngestSummary, StoreError> {
+        let hash = hex::encode(Sha256::digest(body));
+        let now = OffsetDateTime::now_utc();
+        on_backend!(self, write pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO webhook_events (platform, account_id, received_at, body_sha256, body) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, body_sha256) DO NOTHING",
+            )
+            .bind(platform.as_str())
+            .bind(account_id)
+            .bind(now)
+            .bind(&hash)
+            .bind(body)
+            .execute(&mut *tx)
+            .await?;
+            let mut summary = IngestSummary::default();
+            for item in events {
+                let (new_event, lead) = record_event!(tx, account_id, platform.as_str(), item);
+                summary.new_events += u64::from(new_event);
+                summary.leads += u64::from(lead);
+            }
+            tx.commit().await?;
+            Ok(summary)
+        })
+    }
+
+    /// Every stored raw payload, oldest first.
+    pub async fn stored_payloads(&self) -> Result<Vec<StoredPayload>, StoreError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_as("SELECT id, platform, account_id, body FROM webhook_events ORDER BY id")
+                .fetch_all(pool)
+                .await
+        })?)
+    }
+
+    /// Replaces contacts, first-message conversions, touches and inbound events with the
+    /// result of re-reading `payloads` (already parsed, in arrival order), in one transaction.
+    /// Conversions posted through the API are kept.
+    pub async fn rebuild_attribution(
+        &self,
+        payloads: &[(Platform, i64, Vec<ClueEvent>)],
+    ) -> Result<IngestSummary, StoreError> {
+        on_backend!(self, write pool => {
+            let mut tx = pool.begin().await?;
+            for table in [
+                "DELETE FROM touches",
+                "DELETE FROM conversions WHERE type = 'first_message'",
+                "DELETE FROM contacts",
+                "UPDATE conversions SET inbound_event_id = NULL",
+                "DELETE FROM inbound_events",
+            ] {
+                sqlx::query(table).execute(&mut *tx).await?;
+            }
+            let mut summary = IngestSummary::default();
+            for (platform, account_id, events) in payloads {
+                for item in events {
+                    let (new_event, lead) = record_event!(tx, *account_id, platform.as_str(), item);
+                    summary.new_events += u64::from(new_event);
+                    summary.leads += u64::from(lead);
+                }
+            }
+            tx.commit().await?;
+            Ok(summary)
+        })
+    }
+
+    /// Contacts with their source, newest first; optionally one campaign's.
+    pub async fn list_contacts(
+        &self,
+        campaign_id: Option<i64>,
+    ) -> Result<Vec<ContactRow>, StoreError> {
+        let mut rows: Vec<ContactRow> = on_backend!(self, pool => {
+            sqlx::query_as(
+                "SELECT c.id, c.account_id, c.platform, c.platform_user, c.first_seen_at, c.method, \
+                        c.campaign_id, cp.name AS campaign_name, c.link_id, l.code AS link_code, l.store, c.click_id, \
+                        k.at AS click_at \
+                 FROM contacts c LEFT JOIN campaigns cp ON cp.id = c.campaign_id LEFT JOIN links l ON l.id = c.link_id \
+                 LEFT JOIN clicks k ON k.click_id = c.click_id \
+                 WHERE ($1 IS NULL OR c.campaign_id = $1) ORDER BY c.id DESC",
+            )
+            .bind(campaign_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        for row in &mut rows {
+            row.seconds_from_click = row
+                .click_at
+                .map(|clicked| (row.first_seen_at - clicked).whole_seconds());
+        }
+        Ok(rows)
+    }
+
+    /// First-message conversions (leads) of one link.
+    pub async fn link_leads(&self, link_id: i64) -> Result<i64, StoreError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE link_id = $1 AND type = 'first_message'")
+                .bind(link_id)
+                .fetch_one(pool)
+                .await
+        })?)
+    }
+}
