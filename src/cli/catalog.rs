@@ -65,6 +65,8 @@ pub enum CampaignCommand {
     List,
     /// Show one campaign.
     Show { id: i64 },
+    /// Scans, clicks, chats and later conversions per store (one row per link).
+    Stores { id: i64 },
 }
 
 #[derive(Debug, Args)]
@@ -207,6 +209,43 @@ pub async fn campaign(
             vec![store.insert_campaign(&campaign).await?]
         }
         CampaignCommand::List => store.list_campaigns().await?,
+        CampaignCommand::Stores { id } => {
+            if store.get_campaign(id).await?.is_none() {
+                bail!("campaign {id} does not exist");
+            }
+            let stats = store.store_stats(id).await?;
+            if as_json {
+                return json(&stats);
+            }
+            table(
+                &[
+                    "link",
+                    "store",
+                    "label",
+                    "scans",
+                    "clicks",
+                    "chats",
+                    "qualified",
+                    "purchases",
+                ],
+                stats
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            s.link_id.to_string(),
+                            cell(&s.store),
+                            cell(&s.label),
+                            s.scans.to_string(),
+                            s.clicks.to_string(),
+                            s.chats.to_string(),
+                            s.qualified.to_string(),
+                            s.purchases.to_string(),
+                        ]
+                    })
+                    .collect(),
+            );
+            return Ok(());
+        }
         CampaignCommand::Show { id } => vec![
             store
                 .get_campaign(id)
@@ -299,10 +338,12 @@ pub async fn link(
                 .get_link(id)
                 .await?
                 .with_context(|| format!("link {id} does not exist"))?;
+            let leads = store.link_leads(id).await?;
             let stats = LinkStats {
                 link: view(&link),
                 clicks: store.click_counts(id).await?,
-                leads: store.link_leads(id).await?,
+                leads: leads.total,
+                leads_by_method: leads.by_method,
             };
             if as_json {
                 return json(&stats);
@@ -320,11 +361,13 @@ pub async fn link(
                 vec![vec![
                     stats.link.id.to_string(),
                     stats.link.short_url.clone(),
+                    cell(&stats.link.store),
                     stats.clicks.human.to_string(),
                     stats.clicks.bot.to_string(),
                     stats.clicks.prefetch.to_string(),
                     stats.clicks.unique.to_string(),
                     stats.clicks.qr_scans.to_string(),
+                    stats.leads.to_string(),
                 ]],
             );
             return Ok(());

@@ -9,6 +9,7 @@ use super::{
 use crate::{
     app::AppState,
     campaigns::{Campaign, CampaignRequest, NewCampaign},
+    store::StoreStats,
 };
 
 pub async fn create(
@@ -35,4 +36,15 @@ pub async fn show(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))
+}
+
+/// `GET /api/campaigns/{id}/stores`: scans, clicks, chats and later conversions per store.
+pub async fn stores(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<StoreStats>>, ApiError> {
+    if state.store.get_campaign(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("campaign {id} does not exist")));
+    }
+    Ok(Json(state.store.store_stats(id).await?))
 }

@@ -77,6 +77,7 @@ pub async fn show(
     Ok(Json(LinkStats {
         link: LinkView::new(&link, &state.config, &state.key),
         clicks,
-        leads,
+        leads: leads.total,
+        leads_by_method: leads.by_method,
     }))
 }

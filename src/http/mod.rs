@@ -31,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", post(accounts::create).get(accounts::list))
         .route("/campaigns", post(campaigns::create).get(campaigns::list))
         .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/stores", get(campaigns::stores))
         .route(
             "/campaigns/{id}/links",
             post(links::create).get(links::list),

@@ -42,6 +42,8 @@ pub struct LinkStats {
     pub clicks: ClickCounts,
     /// First-message conversions attributed to this link.
     pub leads: i64,
+    /// The same leads by attribution method (`click_id`, `ref`, `code_in_text`).
+    pub leads_by_method: std::collections::BTreeMap<String, i64>,
 }
 
 impl LinkView {

@@ -15,13 +15,15 @@ mod links;
 mod postgres;
 mod settings;
 mod sqlite;
+mod stores;
 mod webhooks;
 
 use sqlx::{PgPool, SqlitePool};
 
 pub use clicks::{ClickCounts, ClickRecord};
 pub use conversions::{Conversion, ConversionError, ConversionSubject};
-pub use webhooks::{ClueEvent, ContactRow, IngestSummary, StoredPayload};
+pub use stores::StoreStats;
+pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

@@ -291,13 +291,26 @@ impl Store {
         Ok(rows)
     }
 
-    /// First-message conversions (leads) of one link.
-    pub async fn link_leads(&self, link_id: i64) -> Result<i64, StoreError> {
-        Ok(on_backend!(self, pool => {
-            sqlx::query_scalar("SELECT COUNT(*) FROM conversions WHERE link_id = $1 AND type = 'first_message'")
-                .bind(link_id)
-                .fetch_one(pool)
-                .await
-        })?)
+    /// First-message conversions (leads) of one link, by attribution method.
+    pub async fn link_leads(&self, link_id: i64) -> Result<LeadCounts, StoreError> {
+        let rows: Vec<(String, i64)> = on_backend!(self, pool => {
+            sqlx::query_as(
+                "SELECT method, COUNT(*) FROM conversions WHERE link_id = $1 AND type = 'first_message' GROUP BY method",
+            )
+            .bind(link_id)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(LeadCounts {
+            total: rows.iter().map(|(_, n)| n).sum(),
+            by_method: rows.into_iter().collect(),
+        })
     }
+}
+
+/// Leads of a link: the total and how each was attributed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LeadCounts {
+    pub total: i64,
+    pub by_method: std::collections::BTreeMap<String, i64>,
 }

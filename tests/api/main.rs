@@ -10,4 +10,5 @@ mod health;
 mod links;
 mod redirect;
 mod store;
+mod stores;
 mod webhooks;

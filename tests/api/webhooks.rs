@@ -471,3 +471,123 @@ crate::on_both_backends!(
     bad_webhook_calls_are_refused,
     rebuild_and_later_conversions,
 );
+
+fn line_signature(secret: &str, body: &str) -> String {
+    use base64::Engine;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+fn wechat_query(token: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let timestamp = now_s();
+    let nonce = "k3J9sLm2";
+    let mut parts = [token, timestamp.as_str(), nonce];
+    parts.sort();
+    let signature = hex::encode(Sha1::digest(parts.concat().as_bytes()));
+    format!("signature={signature}&timestamp={timestamp}&nonce={nonce}")
+}
+
+async fn static_tags_attribute_by_ref_and_code_in_text(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let campaign = app.campaign("direct_to_chat").await;
+
+    // WeChat: the printed parametric code's scene is the link's static tag → `ref`.
+    let wechat = app
+        .account("wechat", "gh_a786fbe98353", json!({"token": "wx-token"}))
+        .await;
+    let link = app
+        .link(
+            campaign,
+            json!({"account_id": wechat, "store": "Shanghai 1"}),
+        )
+        .await;
+    let scene = link["ref_tag"].as_str().unwrap();
+    let body = fixture(
+        "wechat/subscribe_qrscene.xml",
+        &[
+            ("__CONTACT__", "oW5Ux6ceqP"),
+            ("__TS_S__", &now_s()),
+            ("__REF__", scene),
+        ],
+    );
+    let url = format!(
+        "{}/webhooks/wechat/{wechat}?{}",
+        app.base,
+        wechat_query("wx-token")
+    );
+    let response = app
+        .client
+        .post(&url)
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let stale = format!(
+        "{}/webhooks/wechat/{wechat}?signature=00&timestamp=1&nonce=1",
+        app.base
+    );
+    assert_eq!(
+        app.client
+            .post(&stale)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // LINE: the static deep link's prefilled text, typed or pasted → `code_in_text`.
+    let line = app
+        .account(
+            "line",
+            "@478eozzg",
+            json!({"channel_secret": "line-secret"}),
+        )
+        .await;
+    let line_link = app.link(campaign, json!({"account_id": line})).await;
+    let body = fixture(
+        "line/text.json",
+        &[
+            ("__CONTACT__", "U4af4980629"),
+            ("__MSG_ID__", "468789577898262530"),
+            ("__TS_MS__", "1763900000000"),
+            ("__REF__", line_link["ref_tag"].as_str().unwrap()),
+        ],
+    );
+    let response = app
+        .client
+        .post(format!("{}/webhooks/line/{line}", app.base))
+        .header("x-line-signature", line_signature("line-secret", &body))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let methods: Vec<(String, String)> = contacts(&app)
+        .await
+        .iter()
+        .map(|c| {
+            (
+                c["platform"].as_str().unwrap().to_owned(),
+                c["method"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        methods.contains(&("wechat".into(), "ref".into())),
+        "{methods:?}"
+    );
+    assert!(
+        methods.contains(&("line".into(), "code_in_text".into())),
+        "{methods:?}"
+    );
+    let (_, stats) = app.get(&format!("/api/links/{}", link["id"])).await;
+    assert_eq!(stats["leads_by_method"], json!({"ref": 1}));
+}
+
+crate::on_both_backends!(static_tags_attribute_by_ref_and_code_in_text);

@@ -1,0 +1,43 @@
+//! The store dimension: what each store's (or placement's) link brought.
+
+use sqlx::FromRow;
+
+use super::{Store, StoreError, on_backend};
+
+/// One link's results, for per-store tables.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
+pub struct StoreStats {
+    pub link_id: i64,
+    pub code: String,
+    pub store: Option<String>,
+    pub label: Option<String>,
+    /// Human scans of the printed code (`via=qr`).
+    pub scans: i64,
+    /// Human clicks, scans included.
+    pub clicks: i64,
+    /// Customers whose first message came through this link: the leads of a
+    /// direct-to-chat campaign.
+    pub chats: i64,
+    pub qualified: i64,
+    pub purchases: i64,
+}
+
+impl Store {
+    /// Per-link (so per-store) results of a campaign, by store name.
+    pub async fn store_stats(&self, campaign_id: i64) -> Result<Vec<StoreStats>, StoreError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_as(
+                "SELECT l.id AS link_id, l.code, l.store, l.label, \
+                   (SELECT COUNT(*) FROM clicks k WHERE k.link_id = l.id AND k.class = 'human' AND k.via = 'qr') AS scans, \
+                   (SELECT COUNT(*) FROM clicks k WHERE k.link_id = l.id AND k.class = 'human') AS clicks, \
+                   (SELECT COUNT(*) FROM conversions v WHERE v.link_id = l.id AND v.type = 'first_message') AS chats, \
+                   (SELECT COUNT(*) FROM conversions v WHERE v.link_id = l.id AND v.type = 'qualified') AS qualified, \
+                   (SELECT COUNT(*) FROM conversions v WHERE v.link_id = l.id AND v.type = 'purchase') AS purchases \
+                 FROM links l WHERE l.campaign_id = $1 ORDER BY l.store, l.id",
+            )
+            .bind(campaign_id)
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+}
