@@ -30,6 +30,8 @@ pub struct AppState {
     pub links: Arc<DashMap<String, Arc<Link>>>,
     pub clicks: ClickQueue,
     pub metrics: Arc<Metrics>,
+    /// Rendered QR images by ETag (bounded; see `http::qr`).
+    pub qr_cache: Arc<DashMap<String, axum::body::Bytes>>,
 }
 
 /// Why the service could not start.
@@ -91,6 +93,7 @@ impl Application {
             links: Arc::new(DashMap::new()),
             clicks,
             metrics,
+            qr_cache: Arc::new(DashMap::new()),
         };
         Ok(Application {
             listener,

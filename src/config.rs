@@ -171,6 +171,11 @@ impl Config {
             self.public_url.as_str().trim_end_matches('/')
         )
     }
+
+    /// What a printed QR code of a link encodes: the short link marked as a scan.
+    pub fn qr_url(&self, code: &str) -> String {
+        format!("{}?via=qr", self.short_url(code))
+    }
 }
 
 fn parse_public_url(text: &str) -> Result<Url, ConfigError> {

@@ -8,6 +8,7 @@
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
 //!   background writer that batches clicks into the store.
 //! - [`http`]: the axum routes of the public contract; [`app`] wires state and serves them.
+//! - [`qr`]: QR codes as PNG or SVG and print sheets as PDF or HTML.
 //! - [`cli`]: the `chatref` command line.
 //! - [`telemetry`]: Prometheus metrics and log set-up.
 //!
@@ -26,5 +27,6 @@ pub mod config;
 pub mod http;
 pub mod links;
 pub mod platforms;
+pub mod qr;
 pub mod store;
 pub mod telemetry;

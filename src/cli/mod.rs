@@ -3,6 +3,7 @@
 
 mod catalog;
 mod output;
+mod qr;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -46,6 +47,9 @@ pub enum Command {
     /// First-message attribution.
     #[command(subcommand)]
     Attribution(AttributionCommand),
+    /// QR codes: single codes, print sheets, ZIPs per store.
+    #[command(subcommand)]
+    Qr(qr::QrCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +152,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             Ok(())
+        }
+        Command::Qr(command) => {
+            let store = open_store(&config).await?;
+            qr::run(&store, &config, command).await
         }
         Command::Attribution(AttributionCommand::Rebuild) => {
             let store = open_store(&config).await?;

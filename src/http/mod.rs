@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod links;
+pub mod qr;
 pub mod redirect;
 pub mod webhooks;
 
@@ -38,6 +39,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/campaigns/{id}/links/bulk", post(links::bulk))
         .route("/links/{id}", get(links::show))
+        .route("/links/{id}/qr.png", get(qr::png))
+        .route("/links/{id}/qr.svg", get(qr::svg))
+        .route("/campaigns/{id}/qr-sheet", get(qr::sheet))
         .route("/contacts", get(contacts::list))
         .route("/contacts.csv", get(contacts::csv))
         .route("/conversions", post(conversions::create))

@@ -8,6 +8,7 @@ mod campaigns;
 mod cli;
 mod health;
 mod links;
+mod qr;
 mod redirect;
 mod store;
 mod stores;

@@ -1,0 +1,231 @@
+//! QR endpoints: one link's code as PNG or SVG, and a campaign's print sheet.
+//!
+//! A printed code is fetched again and again with the same options, so answers carry a
+//! strong ETag (hash of what was encoded and every option) with `Cache-Control: private,
+//! max-age=86400`; a matching `If-None-Match` gets 304 without rendering, and rendered bytes
+//! are kept in a small in-memory cache.
+
+use axum::{
+    body::Bytes,
+    extract::{RawQuery, State},
+    http::{
+        HeaderMap, HeaderValue, StatusCode,
+        header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH},
+    },
+    response::{IntoResponse, Response},
+};
+use sha2::{Digest, Sha256};
+
+use super::{error::ApiError, extract::ApiPath};
+use crate::{
+    app::AppState,
+    qr::{self, Paper, QrError, QrOptions},
+};
+
+/// Rendered images kept in memory before the cache starts over.
+pub const CACHE_ENTRIES: usize = 512;
+
+impl From<QrError> for ApiError {
+    fn from(error: QrError) -> Self {
+        match error {
+            QrError::Invalid(m) => ApiError::invalid(m),
+            QrError::Output(m) => {
+                tracing::error!(message = %m, "rendering failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "render_failed", m)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Png,
+    Svg,
+}
+
+fn pairs(query: Option<&str>) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn etag(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(env!("CARGO_PKG_VERSION"));
+    for part in parts {
+        hash.update([0]);
+        hash.update(part);
+    }
+    format!("\"{}\"", &hex::encode(hash.finalize())[..32])
+}
+
+fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"))
+}
+
+fn cached_response(tag: &str, content_type: &'static str, body: Option<Bytes>) -> Response {
+    let headers = [
+        (ETAG, HeaderValue::from_str(tag).expect("hex etag")),
+        (
+            CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=86400"),
+        ),
+        (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+    ];
+    match body {
+        Some(body) => (StatusCode::OK, headers, body).into_response(),
+        None => (StatusCode::NOT_MODIFIED, headers).into_response(),
+    }
+}
+
+async fn code(
+    state: AppState,
+    id: i64,
+    query: Option<String>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let link = state
+        .store
+        .get_link(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("link {id} does not exist")))?;
+    let mut params = pairs(query.as_deref());
+    let options = QrOptions::from_pairs(params.clone())?;
+    params.sort();
+    let canonical: String = params.iter().map(|(k, v)| format!("{k}={v}&")).collect();
+    let text = state.config.qr_url(&link.code);
+    let (kind, content_type) = match format {
+        Format::Png => ("png", "image/png"),
+        Format::Svg => ("svg", "image/svg+xml"),
+    };
+    let tag = etag(&[kind, &text, &canonical]);
+    if not_modified(&headers, &tag) {
+        return Ok(cached_response(&tag, content_type, None));
+    }
+    if let Some(body) = state.qr_cache.get(&tag) {
+        return Ok(cached_response(&tag, content_type, Some(body.clone())));
+    }
+    let body: Bytes = tokio::task::spawn_blocking(move || match format {
+        Format::Png => qr::render_png(&text, &options).map(Bytes::from),
+        Format::Svg => qr::render_svg(&text, &options).map(Bytes::from),
+    })
+    .await
+    .map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "render_failed",
+            e.to_string(),
+        )
+    })??;
+    if state.qr_cache.len() >= CACHE_ENTRIES {
+        state.qr_cache.clear();
+    }
+    state.qr_cache.insert(tag.clone(), body.clone());
+    Ok(cached_response(&tag, content_type, Some(body)))
+}
+
+pub async fn png(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    code(state, id, query, headers, Format::Png).await
+}
+
+pub async fn svg(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    code(state, id, query, headers, Format::Svg).await
+}
+
+/// `GET /api/campaigns/{id}/qr-sheet?format=pdf|html&paper=a4|letter&caption=…`.
+pub async fn sheet(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let mut format = "pdf".to_owned();
+    let mut paper = Paper::A4;
+    let mut caption = None;
+    for (key, value) in pairs(query.as_deref()) {
+        match key.as_str() {
+            "format" => format = value,
+            "paper" => {
+                paper = value
+                    .parse()
+                    .map_err(|e: QrError| ApiError::invalid(e.to_string()))?
+            }
+            "caption" if !value.trim().is_empty() => caption = Some(value),
+            "caption" => {}
+            other => {
+                return Err(ApiError::invalid(format!(
+                    "unknown parameter `{other}`; expected format, paper, caption"
+                )));
+            }
+        }
+    }
+    if state.store.get_campaign(id).await?.is_none() {
+        return Err(ApiError::not_found(format!("campaign {id} does not exist")));
+    }
+    let links = state.store.list_links(id).await?;
+    if links.is_empty() {
+        return Err(ApiError::invalid(format!(
+            "campaign {id} has no links to print"
+        )));
+    }
+    let items = qr::links::sheet_items(&state.config, &links);
+    let (content_type, file, body): (&'static str, String, Bytes) = match format.as_str() {
+        "pdf" => {
+            let pdf = tokio::task::spawn_blocking(move || {
+                qr::sheet_pdf(&items, paper, caption.as_deref())
+            })
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "render_failed",
+                    e.to_string(),
+                )
+            })??;
+            (
+                "application/pdf",
+                format!("campaign-{id}-qr.pdf"),
+                Bytes::from(pdf),
+            )
+        }
+        "html" => {
+            let html = qr::sheet_svg_html(&items, paper, caption.as_deref())?;
+            (
+                "text/html; charset=utf-8",
+                format!("campaign-{id}-qr.html"),
+                Bytes::from(html),
+            )
+        }
+        other => {
+            return Err(ApiError::invalid(format!(
+                "format `{other}` is not pdf or html"
+            )));
+        }
+    };
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("inline; filename=\"{file}\""))
+                    .expect("ascii file name"),
+            ),
+            (CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        ],
+        body,
+    )
+        .into_response())
+}

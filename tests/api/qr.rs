@@ -1,0 +1,315 @@
+//! QR codes over HTTP and the CLI, read back with real decoders (rqrr, and zbarimg after
+//! pdftoppm for PDF sheets), then followed to check the scan is recorded.
+
+use std::process::Command;
+
+use chatref::clicks::Via;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, IPHONE, TestApp};
+
+fn decode_png(bytes: &[u8]) -> String {
+    let image = image::load_from_memory(bytes).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "expected one code");
+    grids[0].decode().unwrap().1
+}
+
+async fn store_links(app: &TestApp, stores: &[&str]) -> (i64, Vec<Value>) {
+    let campaign = app.campaign("direct_to_chat").await;
+    let account = app.account("whatsapp", "15551234567", json!({})).await;
+    let rows: Vec<Value> = stores.iter().map(|s| json!({"store": s})).collect();
+    let (status, links) = app
+        .post(
+            &format!("/api/campaigns/{campaign}/links/bulk"),
+            json!({"account_id": account, "stores": rows}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{links}");
+    (campaign, links.as_array().unwrap().clone())
+}
+
+async fn every_code_decodes_to_the_scan_url_and_counts_as_a_scan(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let (_, links) = store_links(&app, &["Store 1"]).await;
+    let link = &links[0];
+    let id = link["id"].as_i64().unwrap();
+    let expected = format!("{}?via=qr", link["short_url"].as_str().unwrap());
+    for ecc in ["L", "M", "Q", "H"] {
+        for caption in ["", "&caption=Scan%20to%20chat%20with%20us%20on%20WhatsApp"] {
+            let response = app
+                .api(
+                    reqwest::Method::GET,
+                    &format!("/api/links/{id}/qr.png?ecc={ecc}&size=500{caption}"),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(response.headers()["content-type"], "image/png");
+            let bytes = response.bytes().await.unwrap();
+            assert_eq!(
+                decode_png(&bytes),
+                expected,
+                "ecc {ecc} caption {caption:?}"
+            );
+        }
+    }
+    let svg = app
+        .api(reqwest::Method::GET, &format!("/api/links/{id}/qr.svg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("<svg"));
+
+    // Follow what a phone would read.
+    let path = expected.replace("https://go.example.test", "");
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+    let store = app.stop().await;
+    let clicks = store.clicks_of_link(id).await.unwrap();
+    assert_eq!(clicks.len(), 1);
+    assert_eq!(clicks[0].via, Via::Qr);
+}
+
+async fn print_size_and_caching(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, links) = store_links(&app, &["Store 1"]).await;
+    let id = links[0]["id"].as_i64().unwrap();
+    let url = format!("/api/links/{id}/qr.png?size_mm=50&dpi=300");
+    let first = app.api(reqwest::Method::GET, &url).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert_eq!(first.headers()["cache-control"], "private, max-age=86400");
+    let image = image::load_from_memory(&first.bytes().await.unwrap()).unwrap();
+    assert_eq!(image.width(), 591);
+    let again = app
+        .api(reqwest::Method::GET, &url)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    let other = app
+        .api(reqwest::Method::GET, &format!("{url}&ecc=H"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        other.headers()["etag"].to_str().unwrap(),
+        etag,
+        "options are part of the tag"
+    );
+}
+
+async fn bad_qr_requests_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (campaign, links) = store_links(&app, &["Store 1"]).await;
+    let id = links[0]["id"].as_i64().unwrap();
+    for (query, words) in [
+        ("size=5", "100"),
+        ("size=999999", "4000"),
+        ("margin=99", "20"),
+        ("dpi=5&size_mm=50", "72"),
+        ("ecc=Z", "L, M, Q"),
+        ("fg=ffffff&bg=000000", "inverted"),
+        ("fg=777777&bg=888888", "contrast"),
+        ("colour=red", "colour"),
+        (
+            "caption=Supercalifragilisticexpialidociouslyextraordinarilylongword",
+            "caption",
+        ),
+    ] {
+        let (status, body) = app.get(&format!("/api/links/{id}/qr.png?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{query}: {message}");
+    }
+    assert_eq!(
+        app.get("/api/links/999/qr.png").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get("/api/campaigns/999/qr-sheet").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get(&format!("/api/campaigns/{campaign}/qr-sheet?format=doc"))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.get(&format!("/api/campaigns/{campaign}/qr-sheet?paper=a3"))
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+/// Rasterises a PDF and returns every code zbarimg reads on its pages.
+fn decode_pdf(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sheet.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let status = Command::new("pdftoppm")
+        .args(["-r", "150", "-png"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm is missing: install Debian package poppler-utils");
+    assert!(status.success());
+    let mut decoded = Vec::new();
+    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    for page in pages {
+        let output = Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(&page)
+            .output()
+            .expect("zbarimg is missing: install Debian package zbar-tools");
+        decoded.extend(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    decoded.sort();
+    decoded
+}
+
+async fn the_print_sheet_holds_every_store_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let stores: Vec<String> = (1..=14).map(|n| format!("Store {n}")).collect();
+    let names: Vec<&str> = stores.iter().map(String::as_str).collect();
+    let (campaign, links) = store_links(&app, &names).await;
+    let mut expected: Vec<String> = links
+        .iter()
+        .map(|l| format!("{}?via=qr", l["short_url"].as_str().unwrap()))
+        .collect();
+    expected.sort();
+    for paper in ["a4", "letter"] {
+        let response = app
+            .api(
+                reqwest::Method::GET,
+                &format!(
+                    "/api/campaigns/{campaign}/qr-sheet?paper={paper}&caption=Scan%20to%20chat"
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert_eq!(
+            decode_pdf(&response.bytes().await.unwrap()),
+            expected,
+            "{paper}"
+        );
+    }
+    let html = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/campaigns/{campaign}/qr-sheet?format=html"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), StatusCode::OK);
+    let text = html.text().await.unwrap();
+    assert_eq!(text.matches("<svg").count(), 14);
+    assert!(text.contains("Store 14"));
+}
+
+async fn the_cli_writes_sheets_and_zips(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (campaign, links) = store_links(&app, &["North", "South", "East"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_chatref"))
+            .args(args)
+            .env("CHATREF_DATABASE_URL", &app.database.url)
+            .env("CHATREF_PUBLIC_URL", "https://go.example.test")
+            .output()
+            .unwrap()
+    };
+    let campaign = campaign.to_string();
+    let zip_path = dir.path().join("codes.zip");
+    let out = run(&[
+        "qr",
+        "zip",
+        "--campaign",
+        &campaign,
+        "--out",
+        zip_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    assert_eq!(archive.len(), 3);
+    let mut decoded = Vec::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        assert!(file.name().ends_with(".png"));
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes).unwrap();
+        decoded.push(decode_png(&bytes));
+    }
+    decoded.sort();
+    let mut expected: Vec<String> = links
+        .iter()
+        .map(|l| format!("{}?via=qr", l["short_url"].as_str().unwrap()))
+        .collect();
+    expected.sort();
+    assert_eq!(decoded, expected);
+
+    let pdf = dir.path().join("sheet.pdf");
+    let out = run(&[
+        "qr",
+        "sheet",
+        "--campaign",
+        &campaign,
+        "--paper",
+        "letter",
+        "--out",
+        pdf.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(decode_pdf(&std::fs::read(&pdf).unwrap()), expected);
+
+    let bad = run(&[
+        "qr",
+        "code",
+        "--link",
+        "1",
+        "--out",
+        dir.path().join("x.png").to_str().unwrap(),
+        "--option",
+        "size=1",
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(!dir.path().join("x.png").exists(), "nothing half-written");
+}
+
+crate::on_both_backends!(
+    every_code_decodes_to_the_scan_url_and_counts_as_a_scan,
+    print_size_and_caching,
+    bad_qr_requests_are_refused,
+    the_print_sheet_holds_every_store_code,
+    the_cli_writes_sheets_and_zips,
+);
