@@ -30,6 +30,8 @@ pub struct AppState {
     pub links: Arc<DashMap<String, Arc<Link>>>,
     pub clicks: ClickQueue,
     pub metrics: Arc<Metrics>,
+    /// Stores verified webhook calls, several per transaction.
+    pub inbox: crate::inbox::Inbox,
     /// Rendered QR images by ETag (bounded; see `http::qr`).
     pub qr_cache: Arc<DashMap<String, axum::body::Bytes>>,
 }
@@ -87,13 +89,14 @@ impl Application {
                 source,
             })?;
         let state = AppState {
-            store,
+            store: store.clone(),
             config: Arc::new(config),
             key,
             links: Arc::new(DashMap::new()),
             clicks,
             metrics,
             qr_cache: Arc::new(DashMap::new()),
+            inbox: crate::inbox::Inbox::spawn(store.clone()),
         };
         Ok(Application {
             listener,

@@ -7,6 +7,7 @@
 //! - [`platforms`]: one file per chat platform: handle rules and deep-link format.
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
 //!   background writer that batches clicks into the store.
+//! - [`inbox`]: group commit of verified webhook calls (stored before they are answered).
 //! - [`http`]: the axum routes of the public contract; [`app`] wires state and serves them.
 //! - [`qr`]: QR codes as PNG or SVG and print sheets as PDF or HTML.
 //! - [`cli`]: the `chatref` command line.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod clicks;
 pub mod config;
 pub mod http;
+pub mod inbox;
 pub mod links;
 pub mod platforms;
 pub mod qr;

@@ -18,7 +18,7 @@ use crate::{
         Platform,
         webhook::{Handshake, WebhookError, WebhookRequest},
     },
-    store::ClueEvent,
+    store::{ClueEvent, WebhookCall},
 };
 
 /// Largest webhook body accepted (WhatsApp documents up to 3 MB batches but sends far
@@ -115,8 +115,13 @@ pub async fn receive(
         })
         .collect();
     let summary = state
-        .store
-        .ingest_webhook(platform, account_id, &body, &events)
+        .inbox
+        .store(WebhookCall {
+            platform,
+            account_id,
+            body: body.to_vec(),
+            events,
+        })
         .await?;
     tracing::info!(%platform, account_id, new_events = summary.new_events, leads = summary.leads, "webhook stored");
     Ok(StatusCode::OK.into_response())

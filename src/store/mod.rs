@@ -23,7 +23,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use clicks::{ClickCounts, ClickRecord};
 pub use conversions::{Conversion, ConversionError, ConversionSubject};
 pub use stores::StoreStats;
-pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload};
+pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload, WebhookCall};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]

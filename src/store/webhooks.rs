@@ -26,6 +26,15 @@ pub struct ClueEvent {
     pub clue: Clue,
 }
 
+/// One verified webhook call, ready to store.
+pub struct WebhookCall {
+    pub platform: Platform,
+    pub account_id: i64,
+    /// The body exactly as received.
+    pub body: Vec<u8>,
+    pub events: Vec<ClueEvent>,
+}
+
 /// A stored raw payload, for rebuilding attribution.
 #[derive(Debug, FromRow)]
 pub struct StoredPayload {
@@ -190,38 +199,40 @@ macro_rules! record_event {
 }
 
 impl Store {
-    /// Stores a verified webhook body and its events in one transaction; returns only after
-    /// commit, so a 200 means durably stored. Redeliveries change nothing.
-    pub async fn ingest_webhook(
+    /// Stores verified webhook calls (raw body and events) in one transaction and returns
+    /// what each changed, in order; returns only after commit, so a 200 sent afterwards means
+    /// durably stored. Redeliveries change nothing. Several calls per transaction is how the
+    /// [`crate::inbox`] writer amortises commits.
+    pub async fn ingest_webhooks(
         &self,
-        platform: Platform,
-        account_id: i64,
-        body: &[u8],
-        events: &[ClueEvent],
-    ) -> Result<IngestSummary, StoreError> {
-        let hash = hex::encode(Sha256::digest(body));
+        calls: &[WebhookCall],
+    ) -> Result<Vec<IngestSummary>, StoreError> {
         let now = OffsetDateTime::now_utc();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
-            sqlx::query(
-                "INSERT INTO webhook_events (platform, account_id, received_at, body_sha256, body) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, body_sha256) DO NOTHING",
-            )
-            .bind(platform.as_str())
-            .bind(account_id)
-            .bind(now)
-            .bind(&hash)
-            .bind(body)
-            .execute(&mut *tx)
-            .await?;
-            let mut summary = IngestSummary::default();
-            for item in events {
-                let (new_event, lead) = record_event!(tx, account_id, platform.as_str(), item);
-                summary.new_events += u64::from(new_event);
-                summary.leads += u64::from(lead);
+            let mut summaries = Vec::with_capacity(calls.len());
+            for call in calls {
+                sqlx::query(
+                    "INSERT INTO webhook_events (platform, account_id, received_at, body_sha256, body) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, body_sha256) DO NOTHING",
+                )
+                .bind(call.platform.as_str())
+                .bind(call.account_id)
+                .bind(now)
+                .bind(hex::encode(Sha256::digest(&call.body)))
+                .bind(&call.body)
+                .execute(&mut *tx)
+                .await?;
+                let mut summary = IngestSummary::default();
+                for item in &call.events {
+                    let (new_event, lead) = record_event!(tx, call.account_id, call.platform.as_str(), item);
+                    summary.new_events += u64::from(new_event);
+                    summary.leads += u64::from(lead);
+                }
+                summaries.push(summary);
             }
             tx.commit().await?;
-            Ok(summary)
+            Ok(summaries)
         })
     }
 

@@ -591,3 +591,48 @@ async fn static_tags_attribute_by_ref_and_code_in_text(backend: Backend) {
 }
 
 crate::on_both_backends!(static_tags_attribute_by_ref_and_code_in_text);
+
+async fn concurrent_deliveries_and_redeliveries_are_stored_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let account = app
+        .account("telegram", "CoastShopBot", json!({"secret_token": "s"}))
+        .await;
+    let (link_id, tag) = telegram_click(&app, campaign, account, "A").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        for _copy in 0..2 {
+            let body = fixture(
+                "telegram/start.json",
+                &[
+                    ("__MSG_ID__", &(5000 + n).to_string()),
+                    ("__TS_S__", &now_s()),
+                    ("__CONTACT__", &(900 + n).to_string()),
+                    ("__REF__", &tag),
+                ],
+            );
+            let client = app.client.clone();
+            let url = format!("{}/webhooks/telegram/{account}", app.base);
+            tasks.spawn(async move {
+                client
+                    .post(url)
+                    .header("x-telegram-bot-api-secret-token", "s")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            });
+        }
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    assert_eq!(contacts(&app).await.len(), 60);
+    assert_eq!(
+        app.get(&format!("/api/links/{link_id}")).await.1["leads"],
+        60
+    );
+}
+
+crate::on_both_backends!(concurrent_deliveries_and_redeliveries_are_stored_once);

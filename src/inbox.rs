@@ -1,0 +1,95 @@
+//! The webhook inbox: group commit for verified webhook calls.
+//!
+//! Each call must be durably stored before it is answered 200, so unlike clicks it cannot be
+//! dropped or acknowledged early. One transaction per call makes SQLite's single writer the
+//! bottleneck; instead handlers hand their call to this task and wait. The task takes every
+//! call waiting (up to [`MAX_BATCH`]) and stores them in one transaction, then answers each
+//! handler. While a batch commits, the next one queues up, so batches grow with load and a
+//! lone call is stored at once. If a batch fails, its calls are retried one by one so each
+//! gets its own answer and one bad call cannot sink the others.
+//!
+//! SQLite has one writer, so one task; PostgreSQL takes concurrent writers, so
+//! [`POSTGRES_WRITERS`] tasks share the queue (a conflict between two of their batches, such
+//! as the same new contact in both, fails one batch, whose calls are then retried alone).
+
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::store::{IngestSummary, Store, StoreError, WebhookCall};
+
+/// Most calls stored per transaction.
+pub const MAX_BATCH: usize = 256;
+/// Writer tasks on PostgreSQL (measured: one task leaves the server's concurrency unused).
+pub const POSTGRES_WRITERS: usize = 4;
+/// Calls waiting for the writer before handlers wait for room (back-pressure, never loss).
+const QUEUE: usize = 4_096;
+
+type Reply = oneshot::Sender<Result<IngestSummary, StoreError>>;
+
+/// The handlers' side.
+#[derive(Clone)]
+pub struct Inbox {
+    sender: mpsc::Sender<(WebhookCall, Reply)>,
+}
+
+impl Inbox {
+    /// Starts the writer tasks; they end when every [`Inbox`] handle is dropped.
+    pub fn spawn(store: Store) -> Self {
+        let (sender, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let writers = match store {
+            Store::Sqlite { .. } => 1,
+            Store::Postgres(_) => POSTGRES_WRITERS,
+        };
+        for _ in 0..writers {
+            tokio::spawn(run(store.clone(), receiver.clone()));
+        }
+        Inbox { sender }
+    }
+
+    /// Stores one call and returns what it changed, once committed.
+    pub async fn store(&self, call: WebhookCall) -> Result<IngestSummary, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let closed = || StoreError::Corrupt("the webhook writer has stopped".into());
+        self.sender
+            .send((call, reply))
+            .await
+            .map_err(|_| closed())?;
+        answer.await.map_err(|_| closed())?
+    }
+}
+
+type Queue = Arc<Mutex<mpsc::Receiver<(WebhookCall, Reply)>>>;
+
+async fn run(store: Store, receiver: Queue) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        // Hold the queue only while taking a batch, so other writers take the next one.
+        let taken = receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        if taken == 0 {
+            break;
+        }
+        let (calls, replies): (Vec<WebhookCall>, Vec<Reply>) = batch.drain(..).unzip();
+        match store.ingest_webhooks(&calls).await {
+            Ok(summaries) => {
+                for (reply, summary) in replies.into_iter().zip(summaries) {
+                    let _ = reply.send(Ok(summary));
+                }
+            }
+            Err(error) if calls.len() == 1 => {
+                let _ = replies.into_iter().next().map(|r| r.send(Err(error)));
+            }
+            Err(error) => {
+                tracing::warn!(%error, calls = calls.len(), "webhook batch failed; storing one by one");
+                for (call, reply) in calls.into_iter().zip(replies) {
+                    let result = store
+                        .ingest_webhooks(std::slice::from_ref(&call))
+                        .await
+                        .map(|mut s| s.remove(0));
+                    let _ = reply.send(result);
+                }
+            }
+        }
+    }
+}
