@@ -25,7 +25,7 @@ mod test_tools;
 
 pub use options::{Ecc, QrOptions, Rgb};
 pub use render::{render_png, render_svg};
-pub use sheet::{Paper, SheetItem, sheet_pdf, sheet_svg_html};
+pub use sheet::{CellBox, Paper, SheetItem, cell_box, sheet_pdf, sheet_svg_html};
 
 /// Why a code or sheet could not be made.
 #[derive(Debug, thiserror::Error)]

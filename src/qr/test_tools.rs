@@ -44,3 +44,35 @@ pub(crate) fn zbar_decode(image: &Path) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// Rasterises each item's cell of a PDF sheet on its own at 150 dpi and returns what
+/// `zbarimg` reads there, in item order. Cell by cell is how a phone reads a sheet; zbar
+/// scanning a whole page of codes at once misses some that read fine alone.
+pub(crate) fn scan_sheet_cells(
+    pdf: &[u8],
+    paper: crate::qr::Paper,
+    count: usize,
+) -> Vec<Vec<String>> {
+    let pdftoppm = require_tool("pdftoppm", "poppler-utils");
+    let directory = tempfile::tempdir().unwrap();
+    let pdf_path = directory.path().join("sheet.pdf");
+    std::fs::write(&pdf_path, pdf).unwrap();
+    let px = |mm: f32| ((mm * 150.0 / 25.4).round() as i64).to_string();
+    (0..count)
+        .map(|position| {
+            let cell = crate::qr::cell_box(paper, position);
+            let page = (cell.page + 1).to_string();
+            let stem = directory.path().join(format!("cell{position}"));
+            let status = Command::new(&pdftoppm)
+                .args(["-r", "150", "-png", "-singlefile", "-f", &page, "-l", &page])
+                .args(["-x", &px(cell.x_mm), "-y", &px(cell.y_mm)])
+                .args(["-W", &px(cell.width_mm), "-H", &px(cell.height_mm)])
+                .arg(&pdf_path)
+                .arg(&stem)
+                .status()
+                .unwrap();
+            assert!(status.success(), "pdftoppm failed");
+            zbar_decode(&stem.with_extension("png"))
+        })
+        .collect()
+}

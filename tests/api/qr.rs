@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use chatref::clicks::Via;
+use chatref::{clicks::Via, qr::Paper};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -150,40 +150,54 @@ async fn bad_qr_requests_are_refused(backend: Backend) {
     );
 }
 
-/// Rasterises a PDF and returns every code zbarimg reads on its pages.
-fn decode_pdf(pdf: &[u8]) -> Vec<String> {
+/// Rasterises each code's cell of a PDF sheet (as a phone would read one code) and returns
+/// what zbarimg reads in each, in order.
+fn decode_pdf(pdf: &[u8], paper: Paper, count: usize) -> Vec<Vec<String>> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sheet.pdf");
     std::fs::write(&file, pdf).unwrap();
-    let status = Command::new("pdftoppm")
-        .args(["-r", "150", "-png"])
-        .arg(&file)
-        .arg(dir.path().join("page"))
-        .status()
-        .expect("pdftoppm is missing: install Debian package poppler-utils");
-    assert!(status.success());
-    let mut decoded = Vec::new();
-    let mut pages: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
-    pages.sort();
-    for page in pages {
-        let output = Command::new("zbarimg")
-            .args(["--raw", "-q"])
-            .arg(&page)
-            .output()
-            .expect("zbarimg is missing: install Debian package zbar-tools");
-        decoded.extend(
+    let px = |mm: f32| ((mm * 150.0 / 25.4).round() as i64).to_string();
+    (0..count)
+        .map(|position| {
+            let cell = chatref::qr::cell_box(paper, position);
+            let page = (cell.page + 1).to_string();
+            let stem = dir.path().join(format!("cell{position}"));
+            let status = Command::new("pdftoppm")
+                .args(["-r", "150", "-png", "-singlefile", "-f", &page, "-l", &page])
+                .args([
+                    "-x",
+                    &px(cell.x_mm),
+                    "-y",
+                    &px(cell.y_mm),
+                    "-W",
+                    &px(cell.width_mm),
+                    "-H",
+                    &px(cell.height_mm),
+                ])
+                .arg(&file)
+                .arg(&stem)
+                .status()
+                .expect("pdftoppm is missing: install Debian package poppler-utils");
+            assert!(status.success());
+            let output = Command::new("zbarimg")
+                .args(["--raw", "-q"])
+                .arg(stem.with_extension("png"))
+                .output()
+                .expect("zbarimg is missing: install Debian package zbar-tools");
             String::from_utf8(output.stdout)
                 .unwrap()
                 .lines()
-                .map(str::to_owned),
-        );
-    }
-    decoded.sort();
-    decoded
+                .map(str::to_owned)
+                .collect()
+        })
+        .collect()
+}
+
+fn scan_urls(links: &[Value]) -> Vec<Vec<String>> {
+    links
+        .iter()
+        .map(|l| vec![format!("{}?via=qr", l["short_url"].as_str().unwrap())])
+        .collect()
 }
 
 async fn the_print_sheet_holds_every_store_code(backend: Backend) {
@@ -191,12 +205,8 @@ async fn the_print_sheet_holds_every_store_code(backend: Backend) {
     let stores: Vec<String> = (1..=14).map(|n| format!("Store {n}")).collect();
     let names: Vec<&str> = stores.iter().map(String::as_str).collect();
     let (campaign, links) = store_links(&app, &names).await;
-    let mut expected: Vec<String> = links
-        .iter()
-        .map(|l| format!("{}?via=qr", l["short_url"].as_str().unwrap()))
-        .collect();
-    expected.sort();
-    for paper in ["a4", "letter"] {
+    let expected = scan_urls(&links);
+    for (paper, size) in [("a4", Paper::A4), ("letter", Paper::Letter)] {
         let response = app
             .api(
                 reqwest::Method::GET,
@@ -210,7 +220,7 @@ async fn the_print_sheet_holds_every_store_code(backend: Backend) {
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["content-type"], "application/pdf");
         assert_eq!(
-            decode_pdf(&response.bytes().await.unwrap()),
+            decode_pdf(&response.bytes().await.unwrap(), size, links.len()),
             expected,
             "{paper}"
         );
@@ -290,7 +300,10 @@ async fn the_cli_writes_sheets_and_zips(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(decode_pdf(&std::fs::read(&pdf).unwrap()), expected);
+    assert_eq!(
+        decode_pdf(&std::fs::read(&pdf).unwrap(), Paper::Letter, links.len()),
+        scan_urls(&links)
+    );
 
     let bad = run(&[
         "qr",

@@ -113,6 +113,30 @@ pub(crate) struct Cell {
     pub(crate) lines: Vec<PlacedLine>,
 }
 
+/// Where the code of the `position`th item sits on a sheet: page (from 0) and the cell's box
+/// in mm from the page's top-left, for cutting guides and for checking a printed sheet code by
+/// code (the way a phone reads it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CellBox {
+    pub page: usize,
+    pub x_mm: f32,
+    pub y_mm: f32,
+    pub width_mm: f32,
+    pub height_mm: f32,
+}
+
+/// The [`CellBox`] of the `position`th item of a sheet.
+pub fn cell_box(paper: Paper, position: usize) -> CellBox {
+    let (x_mm, y_mm) = cell_origin_mm(paper, position % CELLS_PER_PAGE);
+    CellBox {
+        page: position / CELLS_PER_PAGE,
+        x_mm,
+        y_mm,
+        width_mm: CELL_WIDTH_MM,
+        height_mm: CELL_HEIGHT_MM,
+    }
+}
+
 /// Top-left corner of a cell in mm from the page's top-left, for the `index`th cell of a page.
 pub(crate) fn cell_origin_mm(paper: Paper, index: usize) -> (f32, f32) {
     let (origin_x, origin_y) = grid_origin_mm(paper);
