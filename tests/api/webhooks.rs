@@ -636,3 +636,89 @@ async fn concurrent_deliveries_and_redeliveries_are_stored_once(backend: Backend
 }
 
 crate::on_both_backends!(concurrent_deliveries_and_redeliveries_are_stored_once);
+
+fn viber_signature(token: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+async fn kinds_we_do_not_use_are_acknowledged_and_ignored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let values = [
+        ("__MSG_ID__", "4912661846655238145"),
+        ("__TS_S__", "1763900000"),
+        ("__TS_MS__", "1763900000000"),
+        ("__CONTACT__", "16505551234"),
+        ("__REF__", "x"),
+    ];
+    let meta = app
+        .account("messenger", "CoastClothing", json!({"app_secret": "m"}))
+        .await;
+    let whatsapp = app
+        .account("whatsapp", "15551234567", json!({"app_secret": "w"}))
+        .await;
+    let viber = app
+        .account("viber", "coastshop", json!({"auth_token": "v"}))
+        .await;
+    let calls = [
+        (
+            "messenger",
+            meta,
+            "messenger/echo.json",
+            "x-hub-signature-256",
+            "m",
+        ),
+        (
+            "messenger",
+            meta,
+            "messenger/delivery_read.json",
+            "x-hub-signature-256",
+            "m",
+        ),
+        (
+            "whatsapp",
+            whatsapp,
+            "whatsapp/statuses.json",
+            "x-hub-signature-256",
+            "w",
+        ),
+        (
+            "viber",
+            viber,
+            "viber/webhook_check.json",
+            "x-viber-content-signature",
+            "v",
+        ),
+        (
+            "viber",
+            viber,
+            "viber/delivered.json",
+            "x-viber-content-signature",
+            "v",
+        ),
+    ];
+    for (platform, account, file, header, secret) in calls {
+        let body = fixture(file, &values);
+        let signature = if platform == "viber" {
+            viber_signature(secret, &body)
+        } else {
+            meta_signature(secret, &body)
+        };
+        let response = app
+            .client
+            .post(format!("{}/webhooks/{platform}/{account}", app.base))
+            .header(header, signature)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{file}");
+    }
+    assert!(
+        contacts(&app).await.is_empty(),
+        "no receipt, echo or status is a lead"
+    );
+}
+
+crate::on_both_backends!(kinds_we_do_not_use_are_acknowledged_and_ignored);
