@@ -3,13 +3,13 @@
 
 use axum::{
     Json,
-    extract::{Query, State},
+    extract::State,
     http::header::{CONTENT_DISPOSITION, CONTENT_TYPE},
     response::IntoResponse,
 };
 use serde::Deserialize;
 
-use super::error::ApiError;
+use super::{error::ApiError, extract::ApiQuery};
 use crate::{app::AppState, store::ContactRow};
 
 #[derive(Deserialize)]
@@ -19,14 +19,14 @@ pub struct ContactQuery {
 
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<ContactQuery>,
+    ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> Result<Json<Vec<ContactRow>>, ApiError> {
     Ok(Json(state.store.list_contacts(query.campaign).await?))
 }
 
 pub async fn csv(
     State(state): State<AppState>,
-    Query(query): Query<ContactQuery>,
+    ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let rows = state.store.list_contacts(query.campaign).await?;
     Ok((

@@ -52,6 +52,8 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
 
     Router::new()
+        // The API description is public, like the contract it documents.
+        .route("/api/openapi.json", get(openapi))
         .nest("/api", api)
         .route("/r/{code}", get(redirect::follow))
         .route(
@@ -85,4 +87,12 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
         status: response.status().as_u16(),
     });
     response
+}
+
+/// `GET /api/openapi.json`: the OpenAPI 3 document of this API.
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
 }

@@ -78,3 +78,47 @@ crate::on_both_backends!(
     without_an_admin_token_the_api_is_closed,
     unknown_routes_answer_json_404,
 );
+
+async fn the_openapi_document_is_public_and_covers_every_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app
+        .client
+        .get(format!("{}/api/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for (path, method) in [
+        ("/api/accounts", "post"),
+        ("/api/accounts", "get"),
+        ("/api/campaigns", "post"),
+        ("/api/campaigns/{id}", "get"),
+        ("/api/campaigns/{id}/stores", "get"),
+        ("/api/campaigns/{id}/links", "post"),
+        ("/api/campaigns/{id}/links/bulk", "post"),
+        ("/api/campaigns/{id}/qr-sheet", "get"),
+        ("/api/links/{id}", "get"),
+        ("/api/links/{id}/qr.png", "get"),
+        ("/api/links/{id}/qr.svg", "get"),
+        ("/api/contacts", "get"),
+        ("/api/contacts.csv", "get"),
+        ("/api/conversions", "post"),
+        ("/r/{code}", "get"),
+        ("/webhooks/{platform}/{account_id}", "get"),
+        ("/webhooks/{platform}/{account_id}", "post"),
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let (status, body) = app.get("/api/contacts?campaign=abc").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "invalid_request");
+}
+
+crate::on_both_backends!(the_openapi_document_is_public_and_covers_every_route);
