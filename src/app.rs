@@ -18,9 +18,20 @@ use crate::{
     telemetry::Metrics,
 };
 
-/// What every handler can reach.
+/// What every handler can reach: one `Arc`, so the per-request clones that axum makes for
+/// each layer and extractor cost one atomic increment rather than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The shared parts of [`AppState`].
+pub struct Shared {
     pub store: Store,
     pub config: Arc<Config>,
     /// Signs and checks ref tags.
@@ -88,7 +99,7 @@ impl Application {
                 addr: config.bind,
                 source,
             })?;
-        let state = AppState {
+        let state = AppState(Arc::new(Shared {
             store: store.clone(),
             config: Arc::new(config),
             key,
@@ -97,7 +108,7 @@ impl Application {
             metrics,
             qr_cache: Arc::new(DashMap::new()),
             inbox: crate::inbox::Inbox::spawn(store.clone()),
-        };
+        }));
         Ok(Application {
             listener,
             state,

@@ -12,7 +12,7 @@ use crate::clicks::ClickClass;
 /// and ids do not explode the series count.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    pub method: &'static str,
     pub route: String,
     pub status: u16,
 }

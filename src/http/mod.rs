@@ -74,7 +74,17 @@ pub fn router(state: AppState) -> Router {
 
 /// Counts every answered request by method, route pattern and status.
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().as_str().to_owned();
+    // Standard methods as static labels: no allocation on the redirect path.
+    let method = match *request.method() {
+        axum::http::Method::GET => "GET",
+        axum::http::Method::HEAD => "HEAD",
+        axum::http::Method::POST => "POST",
+        axum::http::Method::PUT => "PUT",
+        axum::http::Method::DELETE => "DELETE",
+        axum::http::Method::PATCH => "PATCH",
+        axum::http::Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()
