@@ -447,6 +447,24 @@ async fn rebuild_and_later_conversions(backend: Backend) {
     assert_eq!(before[0]["method"], after[0]["method"]);
     assert_eq!(before[0]["click_id"], after[0]["click_id"]);
 
+    // The same through the command line, as an operator runs it after a fix.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chatref"))
+        .args(["--json", "attribution", "rebuild"])
+        .env("CHATREF_DATABASE_URL", &app.database.url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        (summary["payloads"].as_i64(), summary["leads"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(contacts(&app).await[0]["click_id"], before[0]["click_id"]);
+
     let csv = app
         .api(reqwest::Method::GET, "/api/contacts.csv")
         .send()
