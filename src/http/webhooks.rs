@@ -48,22 +48,16 @@ async fn account_for(
     account_id: i64,
 ) -> Result<(Platform, AccountSecrets), ApiError> {
     let platform: Platform = platform.parse().map_err(ApiError::not_found)?;
-    let account = state
+    let (account_platform, secrets) = state
         .store
-        .get_account(account_id)
+        .webhook_account(account_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("account {account_id} does not exist")))?;
-    if account.platform != platform {
+    if account_platform != platform {
         return Err(ApiError::invalid(format!(
-            "account {account_id} is a {} account, not {platform}",
-            account.platform
+            "account {account_id} is a {account_platform} account, not {platform}"
         )));
     }
-    let secrets = state
-        .store
-        .account_secrets(account_id)
-        .await?
-        .unwrap_or_default();
     Ok((platform, secrets))
 }
 

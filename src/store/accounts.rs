@@ -6,7 +6,10 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use super::{Store, StoreError, conflict_on_unique, on_backend};
-use crate::accounts::{Account, AccountSecrets, NewAccount, Secret, secrets_to_json};
+use crate::{
+    accounts::{Account, AccountSecrets, NewAccount, Secret, secrets_to_json},
+    platforms::Platform,
+};
 
 #[derive(FromRow)]
 struct AccountRow {
@@ -81,18 +84,24 @@ impl Store {
         row.map(Account::try_from).transpose()
     }
 
-    /// The webhook secrets of an account (for verifying its webhooks; never for the API).
-    pub async fn account_secrets(&self, id: i64) -> Result<Option<AccountSecrets>, StoreError> {
-        let json: Option<String> = on_backend!(self, pool => {
-            sqlx::query_scalar("SELECT secrets FROM accounts WHERE id = $1")
+    /// What verifying an account's webhooks needs, in one query: its platform and its
+    /// secrets (never for the API).
+    pub async fn webhook_account(
+        &self,
+        id: i64,
+    ) -> Result<Option<(Platform, AccountSecrets)>, StoreError> {
+        let row: Option<(String, String)> = on_backend!(self, pool => {
+            sqlx::query_as("SELECT platform, secrets FROM accounts WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await
         })?;
-        json.map(|text| {
-            serde_json::from_str::<BTreeMap<String, String>>(&text)
+        row.map(|(platform, text)| {
+            let platform: Platform = platform.parse().map_err(StoreError::Corrupt)?;
+            let secrets = serde_json::from_str::<BTreeMap<String, String>>(&text)
                 .map(|map| map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
-                .map_err(|e| StoreError::Corrupt(format!("account {id} secrets: {e}")))
+                .map_err(|e| StoreError::Corrupt(format!("account {id} secrets: {e}")))?;
+            Ok((platform, secrets))
         })
         .transpose()
     }

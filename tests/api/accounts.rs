@@ -29,11 +29,11 @@ async fn an_account_is_created_and_its_secrets_stay_hidden(backend: Backend) {
         .database
         .store()
         .await
-        .account_secrets(id)
+        .webhook_account(id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(secrets["app_secret"].expose(), "s3cr3t-value");
+    assert_eq!(secrets.1["app_secret"].expose(), "s3cr3t-value");
 }
 
 async fn handles_are_normalised(backend: Backend) {
