@@ -46,7 +46,6 @@ const PREVIEW_TOKENS: &[&str] = &[
     "embedly",
     "iframely",
     "vkshare",
-    "skypeuripreview",
     "mastodon/",
     "yandexbot",
 ];
