@@ -106,17 +106,17 @@ async fn run(
                 _ = shutdown.cancelled() => break,
             }
         }
-        write_batch(&context, &mut enricher, &mut batch).await;
+        enricher = write_batch(&context, enricher, &mut batch).await;
     }
     // Stop accepting, then flush what is already queued: nothing acknowledged is lost.
     receiver.close();
     while let Some(click) = receiver.recv().await {
         batch.push(click);
         if batch.len() == BATCH_SIZE {
-            write_batch(&context, &mut enricher, &mut batch).await;
+            enricher = write_batch(&context, enricher, &mut batch).await;
         }
     }
-    write_batch(&context, &mut enricher, &mut batch).await;
+    write_batch(&context, enricher, &mut batch).await;
     tracing::info!("click writer flushed and stopped");
 }
 
@@ -161,11 +161,24 @@ impl Enricher {
     }
 }
 
-async fn write_batch(context: &WriterContext, enricher: &mut Enricher, batch: &mut Vec<RawClick>) {
+async fn write_batch(
+    context: &WriterContext,
+    enricher: Enricher,
+    batch: &mut Vec<RawClick>,
+) -> Enricher {
     if batch.is_empty() {
-        return;
+        return enricher;
     }
-    let records: Vec<ClickRecord> = batch.drain(..).map(|c| enricher.enrich(c)).collect();
+    // Enriching a full batch takes milliseconds of CPU; on a blocking thread it does not
+    // hold up the requests waiting on the async workers.
+    let clicks = std::mem::take(batch);
+    let mut enricher = enricher;
+    let (enricher, records) = tokio::task::spawn_blocking(move || {
+        let records: Vec<ClickRecord> = clicks.into_iter().map(|c| enricher.enrich(c)).collect();
+        (enricher, records)
+    })
+    .await
+    .expect("enriching clicks does not panic");
     let mut delay = Duration::from_millis(100);
     for attempt in 1..=ATTEMPTS {
         match context.store.insert_clicks(&records).await {
@@ -176,7 +189,7 @@ async fn write_batch(context: &WriterContext, enricher: &mut Enricher, batch: &m
                         context.metrics.clicks_stored(class, n);
                     }
                 }
-                return;
+                return enricher;
             }
             Err(error) if attempt < ATTEMPTS => {
                 tracing::warn!(%error, attempt, clicks = records.len(), "click batch failed; retrying");
@@ -189,4 +202,5 @@ async fn write_batch(context: &WriterContext, enricher: &mut Enricher, batch: &m
             }
         }
     }
+    enricher
 }

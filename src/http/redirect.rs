@@ -9,7 +9,7 @@ use std::{
 };
 
 use axum::{
-    extract::{ConnectInfo, Path, RawQuery, State},
+    extract::{ConnectInfo, Path, RawQuery, Request, State},
     http::{
         HeaderMap, HeaderValue, Method, StatusCode,
         header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERER, USER_AGENT},
@@ -31,9 +31,10 @@ pub async fn follow(
     Path(code): Path<String>,
     RawQuery(query): RawQuery,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
+    // The request itself, moved rather than its header map cloned: this is the hot path.
+    request: Request,
 ) -> Response {
+    let (method, headers) = (request.method(), request.headers());
     let Some(code) = LinkCode::parse(&code) else {
         return not_found_page();
     };
@@ -63,7 +64,7 @@ pub async fn follow(
         at: crate::clicks::now(),
         via: via_of(query.as_deref()),
         prefetch: is_prefetch(method == Method::HEAD, header),
-        ip: client_ip(&state, peer, &headers),
+        ip: client_ip(&state, peer, headers),
         user_agent: header(USER_AGENT.as_str()),
         referrer: header(REFERER.as_str()),
     });
