@@ -51,7 +51,7 @@ impl Inbox {
     /// Stores one call and returns what it changed, once committed.
     pub async fn store(&self, call: WebhookCall) -> Result<IngestSummary, StoreError> {
         let (reply, answer) = oneshot::channel();
-        let closed = || StoreError::Corrupt("the webhook writer has stopped".into());
+        let closed = || StoreError::Stopped("webhook writer");
         self.sender
             .send((call, reply))
             .await

@@ -35,6 +35,9 @@ pub enum StoreError {
     /// A uniqueness rule of the product was hit (same handle, store name, ad id).
     #[error("{0}")]
     Conflict(String),
+    /// The task that writes for this caller has stopped (the service is shutting down).
+    #[error("the {0} has stopped")]
+    Stopped(&'static str),
     /// A stored value no longer parses (written by a newer version, or edited by hand).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
