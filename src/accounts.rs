@@ -1,41 +1,15 @@
 //! Chat accounts: one presence on one platform, with the secrets its webhooks are verified
 //! with. Secrets are write-only: they are stored, never returned or logged.
 
-use std::{collections::BTreeMap, fmt};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
-use crate::platforms::{InvalidHandle, Platform};
-
-/// A secret string (token, app secret) that never reaches a log or a `Debug` print.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The value itself, for MAC keys and comparisons only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Compares with a presented value in constant time.
-    pub fn matches(&self, presented: &[u8]) -> bool {
-        self.0.as_bytes().ct_eq(presented).into()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(…)")
-    }
-}
+use crate::{
+    platforms::{InvalidHandle, Platform},
+    secret::Secret,
+};
 
 /// The webhook secrets of one account, by name (`app_secret`, `verify_token`, …).
 pub type AccountSecrets = BTreeMap<String, Secret>;
@@ -133,14 +107,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         }
-    }
-
-    #[test]
-    fn secrets_never_print() {
-        let s = Secret::new("hunter2");
-        assert_eq!(format!("{s:?}"), "Secret(…)");
-        assert!(s.matches(b"hunter2"));
-        assert!(!s.matches(b"hunter3"));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use crate::{
         writer::{self, ClickQueue, WriterContext},
     },
     config::Config,
+    db::{Db, DbError},
     links::{Link, TagKey},
-    store::{Store, StoreError},
     telemetry::Metrics,
 };
 
@@ -32,7 +32,7 @@ impl std::ops::Deref for AppState {
 
 /// The shared parts of [`AppState`].
 pub struct Shared {
-    pub store: Store,
+    pub db: Db,
     pub config: Arc<Config>,
     /// Signs and checks ref tags.
     pub key: TagKey,
@@ -51,7 +51,7 @@ pub struct Shared {
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot open the database: {0}")]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
     #[error(transparent)]
     Geo(#[from] GeoError),
     #[error("cannot listen on {addr}: {source}")]
@@ -73,9 +73,9 @@ impl Application {
     /// Connects and migrates the database, opens GeoIP, starts the click writer and binds
     /// the listener (port 0 picks a free port; see [`Application::local_addr`]).
     pub async fn build(config: Config) -> Result<Self, StartError> {
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
-        let secret = store.service_secret(config.secret.as_ref()).await?;
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let secret = db.service_secret(config.secret.as_ref()).await?;
         let key = TagKey::new(&secret);
         let geo = Arc::new(GeoIp::open(config.geoip_db.as_deref())?);
         if let Some(kind) = geo.database_type() {
@@ -85,7 +85,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let (clicks, writer) = writer::spawn(
             WriterContext {
-                store: store.clone(),
+                db: db.clone(),
                 geo,
                 key: key.clone(),
                 metrics: metrics.clone(),
@@ -100,14 +100,14 @@ impl Application {
                 source,
             })?;
         let state = AppState(Arc::new(Shared {
-            store: store.clone(),
+            db: db.clone(),
             config: Arc::new(config),
             key,
             links: Arc::new(DashMap::new()),
             clicks,
             metrics,
             qr_cache: Arc::new(DashMap::new()),
-            inbox: crate::inbox::Inbox::spawn(store.clone()),
+            inbox: crate::inbox::Inbox::spawn(db.clone()),
         }));
         Ok(Application {
             listener,
@@ -124,7 +124,7 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// The shared state (tests read the store through it).
+    /// The shared state (tests read the database through it).
     pub fn state(&self) -> &AppState {
         &self.state
     }
@@ -141,10 +141,10 @@ impl Application {
             shutdown,
             writer,
         } = self;
-        let store = state.store.clone();
+        let db = state.db.clone();
         tracing::info!(
             addr = %listener.local_addr()?,
-            backend = store.backend(),
+            backend = db.backend(),
             public_url = %state.config.public_url,
             "chatref listening"
         );
@@ -159,7 +159,7 @@ impl Application {
         if let Err(error) = writer.await {
             tracing::error!(%error, "click writer ended abnormally");
         }
-        store.close().await;
+        db.close().await;
         served
     }
 }

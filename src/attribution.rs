@@ -125,10 +125,10 @@ pub struct RebuildSummary {
 /// Recomputes contacts, first-message conversions and touches from every stored raw payload,
 /// with the current parsers and rules, in one transaction.
 pub async fn rebuild(
-    store: &crate::store::Store,
+    db: &crate::db::Db,
     key: &TagKey,
-) -> Result<RebuildSummary, crate::store::StoreError> {
-    let payloads = store.stored_payloads().await?;
+) -> Result<RebuildSummary, crate::db::DbError> {
+    let payloads = db.stored_payloads().await?;
     let mut summary = RebuildSummary {
         payloads: payloads.len(),
         ..Default::default()
@@ -144,7 +144,7 @@ pub async fn rebuild(
                 let events = body
                     .events
                     .into_iter()
-                    .map(|event| crate::store::ClueEvent {
+                    .map(|event| crate::db::ClueEvent {
                         clue: Clue::of(key, &event),
                         event,
                     })
@@ -157,7 +157,7 @@ pub async fn rebuild(
             }
         }
     }
-    let ingest = store.rebuild_attribution(&parsed).await?;
+    let ingest = db.rebuild_attribution(&parsed).await?;
     summary.events = ingest.new_events;
     summary.leads = ingest.leads;
     Ok(summary)
@@ -169,9 +169,9 @@ mod tests {
 
     use super::*;
     use crate::{
-        accounts::Secret,
         links::{ClickId, LinkCode},
         platforms::webhook::EventKind,
+        secret::Secret,
     };
 
     fn event(ref_value: Option<&str>, text: Option<&str>, ad: Option<&str>) -> InboundEvent {

@@ -10,7 +10,7 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
-use crate::accounts::Secret;
+use crate::secret::Secret;
 
 /// Default path of the country database that ships with the project.
 pub const BUNDLED_GEOIP_DB: &str = concat!(

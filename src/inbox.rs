@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use crate::store::{IngestSummary, Store, StoreError, WebhookCall};
+use crate::db::{Db, DbError, IngestSummary, WebhookCall};
 
 /// Most calls stored per transaction.
 pub const MAX_BATCH: usize = 256;
@@ -25,7 +25,7 @@ pub const POSTGRES_WRITERS: usize = 4;
 /// Calls waiting for the writer before handlers wait for room (back-pressure, never loss).
 const QUEUE: usize = 4_096;
 
-type Reply = oneshot::Sender<Result<IngestSummary, StoreError>>;
+type Reply = oneshot::Sender<Result<IngestSummary, DbError>>;
 
 /// The handlers' side.
 #[derive(Clone)]
@@ -35,23 +35,23 @@ pub struct Inbox {
 
 impl Inbox {
     /// Starts the writer tasks; they end when every [`Inbox`] handle is dropped.
-    pub fn spawn(store: Store) -> Self {
+    pub fn spawn(db: Db) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
-        let writers = match store {
-            Store::Sqlite { .. } => 1,
-            Store::Postgres(_) => POSTGRES_WRITERS,
+        let writers = match db {
+            Db::Sqlite { .. } => 1,
+            Db::Postgres(_) => POSTGRES_WRITERS,
         };
         for _ in 0..writers {
-            tokio::spawn(run(store.clone(), receiver.clone()));
+            tokio::spawn(run(db.clone(), receiver.clone()));
         }
         Inbox { sender }
     }
 
     /// Stores one call and returns what it changed, once committed.
-    pub async fn store(&self, call: WebhookCall) -> Result<IngestSummary, StoreError> {
+    pub async fn store(&self, call: WebhookCall) -> Result<IngestSummary, DbError> {
         let (reply, answer) = oneshot::channel();
-        let closed = || StoreError::Stopped("webhook writer");
+        let closed = || DbError::Stopped("webhook writer");
         self.sender
             .send((call, reply))
             .await
@@ -62,7 +62,7 @@ impl Inbox {
 
 type Queue = Arc<Mutex<mpsc::Receiver<(WebhookCall, Reply)>>>;
 
-async fn run(store: Store, receiver: Queue) {
+async fn run(db: Db, receiver: Queue) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // Hold the queue only while taking a batch, so other writers take the next one.
@@ -71,7 +71,7 @@ async fn run(store: Store, receiver: Queue) {
             break;
         }
         let (calls, replies): (Vec<WebhookCall>, Vec<Reply>) = batch.drain(..).unzip();
-        match store.ingest_webhooks(&calls).await {
+        match db.ingest_webhooks(&calls).await {
             Ok(summaries) => {
                 for (reply, summary) in replies.into_iter().zip(summaries) {
                     let _ = reply.send(Ok(summary));
@@ -83,7 +83,7 @@ async fn run(store: Store, receiver: Queue) {
             Err(error) => {
                 tracing::warn!(%error, calls = calls.len(), "webhook batch failed; storing one by one");
                 for (call, reply) in calls.into_iter().zip(replies) {
-                    let result = store
+                    let result = db
                         .ingest_webhooks(std::slice::from_ref(&call))
                         .await
                         .map(|mut s| s.remove(0));

@@ -6,7 +6,7 @@
 //! - [`accounts`], [`campaigns`], [`links`]: the marketer's nouns, validated at the boundary.
 //! - [`platforms`]: one file per chat platform: handle rules and deep-link format.
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
-//!   background writer that batches clicks into the store.
+//!   background writer that batches clicks into the database.
 //! - [`inbox`]: group commit of verified webhook calls (stored before they are answered).
 //! - [`http`]: the axum routes of the public contract; [`app`] wires state and serves them.
 //! - [`qr`]: QR codes as PNG or SVG and print sheets as PDF or HTML.
@@ -25,10 +25,12 @@ pub mod campaigns;
 pub mod cli;
 pub mod clicks;
 pub mod config;
+pub mod db;
 pub mod http;
 pub mod inbox;
 pub mod links;
+pub mod money;
 pub mod platforms;
 pub mod qr;
-pub mod store;
+pub mod secret;
 pub mod telemetry;

@@ -8,14 +8,15 @@ use clap::{Args, Subcommand};
 use super::output::{cell, json, table};
 use crate::{
     accounts::{AccountRequest, NewAccount},
-    campaigns::{AmountInput, CampaignRequest, NewCampaign},
+    campaigns::{CampaignRequest, NewCampaign},
     config::Config,
+    db::Db,
     http::accounts::AccountView,
     links::{
         BulkLinkRequest, LinkRequest, LinkStats, LinkView, StoreRow, TagKey,
         create::{CreateError, create_bulk, create_link},
     },
-    store::Store,
+    money::AmountInput,
 };
 
 #[derive(Debug, Subcommand)]
@@ -127,7 +128,7 @@ fn key_value(text: &str) -> Result<(String, String), String> {
 }
 
 pub async fn account(
-    store: &Store,
+    db: &Db,
     config: &Config,
     command: AccountCommand,
     as_json: bool,
@@ -146,12 +147,9 @@ pub async fn account(
                 secrets: secrets.into_iter().collect(),
             })
             .map_err(|e| anyhow::anyhow!(e.0))?;
-            vec![AccountView::new(
-                store.insert_account(&account).await?,
-                config,
-            )]
+            vec![AccountView::new(db.insert_account(&account).await?, config)]
         }
-        AccountCommand::List => store
+        AccountCommand::List => db
             .list_accounts()
             .await?
             .into_iter()
@@ -179,11 +177,7 @@ pub async fn account(
     Ok(())
 }
 
-pub async fn campaign(
-    store: &Store,
-    command: CampaignCommand,
-    as_json: bool,
-) -> anyhow::Result<()> {
+pub async fn campaign(db: &Db, command: CampaignCommand, as_json: bool) -> anyhow::Result<()> {
     let campaigns = match command {
         CampaignCommand::Create {
             name,
@@ -206,14 +200,14 @@ pub async fn campaign(
                 ad_ids,
             })
             .map_err(anyhow::Error::msg)?;
-            vec![store.insert_campaign(&campaign).await?]
+            vec![db.insert_campaign(&campaign).await?]
         }
-        CampaignCommand::List => store.list_campaigns().await?,
+        CampaignCommand::List => db.list_campaigns().await?,
         CampaignCommand::Stores { id } => {
-            if store.get_campaign(id).await?.is_none() {
+            if db.get_campaign(id).await?.is_none() {
                 bail!("campaign {id} does not exist");
             }
-            let stats = store.store_stats(id).await?;
+            let stats = db.store_stats(id).await?;
             if as_json {
                 return json(&stats);
             }
@@ -247,8 +241,7 @@ pub async fn campaign(
             return Ok(());
         }
         CampaignCommand::Show { id } => vec![
-            store
-                .get_campaign(id)
+            db.get_campaign(id)
                 .await?
                 .with_context(|| format!("campaign {id} does not exist"))?,
         ],
@@ -280,12 +273,12 @@ pub async fn campaign(
 }
 
 pub async fn link(
-    store: &Store,
+    db: &Db,
     config: &Config,
     command: LinkCommand,
     as_json: bool,
 ) -> anyhow::Result<()> {
-    let key = TagKey::new(&store.service_secret(config.secret.as_ref()).await?);
+    let key = TagKey::new(&db.service_secret(config.secret.as_ref()).await?);
     let view = |l: &crate::links::Link| LinkView::new(l, config, &key);
     let views: Vec<LinkView> = match command {
         LinkCommand::Create {
@@ -304,9 +297,7 @@ pub async fn link(
                 utm: target.utm.into_iter().collect(),
                 wechat_qr_url,
             };
-            let link = create_link(store, campaign, request)
-                .await
-                .map_err(explain)?;
+            let link = create_link(db, campaign, request).await.map_err(explain)?;
             vec![view(&link)]
         }
         LinkCommand::Bulk {
@@ -322,26 +313,24 @@ pub async fn link(
                 utm: target.utm.into_iter().collect::<BTreeMap<_, _>>(),
                 stores: rows,
             };
-            let links = create_bulk(store, campaign, request)
-                .await
-                .map_err(explain)?;
+            let links = create_bulk(db, campaign, request).await.map_err(explain)?;
             links.iter().map(view).collect()
         }
         LinkCommand::List { campaign } => {
-            if store.get_campaign(campaign).await?.is_none() {
+            if db.get_campaign(campaign).await?.is_none() {
                 bail!("campaign {campaign} does not exist");
             }
-            store.list_links(campaign).await?.iter().map(view).collect()
+            db.list_links(campaign).await?.iter().map(view).collect()
         }
         LinkCommand::Show { id } => {
-            let link = store
+            let link = db
                 .get_link(id)
                 .await?
                 .with_context(|| format!("link {id} does not exist"))?;
-            let leads = store.link_leads(id).await?;
+            let leads = db.link_leads(id).await?;
             let stats = LinkStats {
                 link: view(&link),
-                clicks: store.click_counts(id).await?,
+                clicks: db.click_counts(id).await?,
                 leads: leads.total,
                 leads_by_method: leads.by_method,
             };

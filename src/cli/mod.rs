@@ -10,7 +10,7 @@ use std::{path::PathBuf, process::ExitCode};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::{app::Application, config::Config, store::Store, telemetry};
+use crate::{app::Application, config::Config, db::Db, telemetry};
 
 /// Ref-tagged chat links, short links and first-message attribution.
 #[derive(Debug, Parser)]
@@ -100,25 +100,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let store = open_store(&config).await?;
-            println!("migrations applied ({})", store.backend());
+            let db = open_db(&config).await?;
+            println!("migrations applied ({})", db.backend());
             Ok(())
         }
         Command::Account(command) => {
-            let store = open_store(&config).await?;
-            catalog::account(&store, &config, command, cli.json).await
+            let db = open_db(&config).await?;
+            catalog::account(&db, &config, command, cli.json).await
         }
         Command::Campaign(command) => {
-            let store = open_store(&config).await?;
-            catalog::campaign(&store, command, cli.json).await
+            let db = open_db(&config).await?;
+            catalog::campaign(&db, command, cli.json).await
         }
         Command::Link(command) => {
-            let store = open_store(&config).await?;
-            catalog::link(&store, &config, command, cli.json).await
+            let db = open_db(&config).await?;
+            catalog::link(&db, &config, command, cli.json).await
         }
         Command::Contact(ContactCommand::List { campaign, csv }) => {
-            let store = open_store(&config).await?;
-            let rows = store.list_contacts(campaign).await?;
+            let db = open_db(&config).await?;
+            let rows = db.list_contacts(campaign).await?;
             if csv {
                 print!("{}", crate::http::contacts::contacts_csv(&rows));
             } else if cli.json {
@@ -154,14 +154,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Qr(command) => {
-            let store = open_store(&config).await?;
-            qr::run(&store, &config, command).await
+            let db = open_db(&config).await?;
+            qr::run(&db, &config, command).await
         }
         Command::Attribution(AttributionCommand::Rebuild) => {
-            let store = open_store(&config).await?;
-            let key =
-                crate::links::TagKey::new(&store.service_secret(config.secret.as_ref()).await?);
-            let summary = crate::attribution::rebuild(&store, &key).await?;
+            let db = open_db(&config).await?;
+            let key = crate::links::TagKey::new(&db.service_secret(config.secret.as_ref()).await?);
+            let summary = crate::attribution::rebuild(&db, &key).await?;
             if cli.json {
                 output::json(&summary)?;
             } else {
@@ -175,10 +174,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url)
+async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url)
         .await
         .with_context(|| format!("cannot open {}", config.database_url))?;
-    store.migrate().await?;
-    Ok(store)
+    db.migrate().await?;
+    Ok(db)
 }

@@ -9,8 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
     config::Config,
+    db::Db,
     qr::{self, Paper, QrOptions},
-    store::Store,
 };
 
 #[derive(Debug, Subcommand)]
@@ -86,11 +86,11 @@ fn write_atomically(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(store: &Store, config: &Config, command: QrCommand) -> anyhow::Result<()> {
+pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result<()> {
     match command {
         QrCommand::Code { link, out, options } => {
             let options = parse_options(&options)?;
-            let link = store
+            let link = db
                 .get_link(link)
                 .await?
                 .with_context(|| format!("link {link} does not exist"))?;
@@ -110,7 +110,7 @@ pub async fn run(store: &Store, config: &Config, command: QrCommand) -> anyhow::
             caption,
         } => {
             let paper: Paper = paper.parse()?;
-            let links = campaign_links(store, campaign).await?;
+            let links = campaign_links(db, campaign).await?;
             let items = qr::links::sheet_items(config, &links);
             let bytes = match extension(&out).as_str() {
                 "pdf" => qr::sheet_pdf(&items, paper, caption.as_deref())?,
@@ -130,7 +130,7 @@ pub async fn run(store: &Store, config: &Config, command: QrCommand) -> anyhow::
             if !matches!(format.as_str(), "png" | "svg") {
                 bail!("format `{format}` is not png or svg");
             }
-            let links = campaign_links(store, campaign).await?;
+            let links = campaign_links(db, campaign).await?;
             let progress = ProgressBar::new(links.len() as u64).with_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} codes {eta}")
                     .expect("static template"),
@@ -157,11 +157,11 @@ pub async fn run(store: &Store, config: &Config, command: QrCommand) -> anyhow::
     Ok(())
 }
 
-async fn campaign_links(store: &Store, campaign: i64) -> anyhow::Result<Vec<crate::links::Link>> {
-    if store.get_campaign(campaign).await?.is_none() {
+async fn campaign_links(db: &Db, campaign: i64) -> anyhow::Result<Vec<crate::links::Link>> {
+    if db.get_campaign(campaign).await?.is_none() {
         bail!("campaign {campaign} does not exist");
     }
-    let links = store.list_links(campaign).await?;
+    let links = db.list_links(campaign).await?;
     if links.is_empty() {
         bail!("campaign {campaign} has no links");
     }

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     ClickClass, RawClick, classify::Classifier, device::DeviceParser, geo::GeoIp, referrer_host,
 };
-use crate::{links::TagKey, store::ClickRecord, store::Store, telemetry::Metrics};
+use crate::{db::ClickRecord, db::Db, links::TagKey, telemetry::Metrics};
 
 /// Most clicks per insert transaction.
 pub const BATCH_SIZE: usize = 1_000;
@@ -53,7 +53,7 @@ impl ClickQueue {
 
 /// What the writer needs besides the queue.
 pub struct WriterContext {
-    pub store: Store,
+    pub db: Db,
     pub geo: Arc<GeoIp>,
     pub key: TagKey,
     pub metrics: Arc<Metrics>,
@@ -181,7 +181,7 @@ async fn write_batch(
     .expect("enriching clicks does not panic");
     let mut delay = Duration::from_millis(100);
     for attempt in 1..=ATTEMPTS {
-        match context.store.insert_clicks(&records).await {
+        match context.db.insert_clicks(&records).await {
             Ok(_) => {
                 for class in ClickClass::ALL {
                     let n = records.iter().filter(|r| r.class == class).count() as u64;

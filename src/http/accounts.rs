@@ -39,7 +39,7 @@ pub async fn create(
     ApiJson(request): ApiJson<AccountRequest>,
 ) -> Result<(StatusCode, Json<AccountView>), ApiError> {
     let account = NewAccount::parse(request).map_err(|e| ApiError::invalid(e.0))?;
-    let stored = state.store.insert_account(&account).await?;
+    let stored = state.db.insert_account(&account).await?;
     tracing::info!(id = stored.id, platform = %stored.platform, "account created");
     Ok((
         StatusCode::CREATED,
@@ -48,7 +48,7 @@ pub async fn create(
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<AccountView>>, ApiError> {
-    let accounts = state.store.list_accounts().await?;
+    let accounts = state.db.list_accounts().await?;
     Ok(Json(
         accounts
             .into_iter()

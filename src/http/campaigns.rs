@@ -9,7 +9,7 @@ use super::{
 use crate::{
     app::AppState,
     campaigns::{Campaign, CampaignRequest, NewCampaign},
-    store::StoreStats,
+    db::StoreStats,
 };
 
 pub async fn create(
@@ -17,13 +17,13 @@ pub async fn create(
     ApiJson(request): ApiJson<CampaignRequest>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
     let campaign = NewCampaign::parse(request).map_err(ApiError::invalid)?;
-    let stored = state.store.insert_campaign(&campaign).await?;
+    let stored = state.db.insert_campaign(&campaign).await?;
     tracing::info!(id = stored.id, "campaign created");
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Campaign>>, ApiError> {
-    Ok(Json(state.store.list_campaigns().await?))
+    Ok(Json(state.db.list_campaigns().await?))
 }
 
 pub async fn show(
@@ -31,7 +31,7 @@ pub async fn show(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
     state
-        .store
+        .db
         .get_campaign(id)
         .await?
         .map(Json)
@@ -43,8 +43,8 @@ pub async fn stores(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<StoreStats>>, ApiError> {
-    if state.store.get_campaign(id).await?.is_none() {
+    if state.db.get_campaign(id).await?.is_none() {
         return Err(ApiError::not_found(format!("campaign {id} does not exist")));
     }
-    Ok(Json(state.store.store_stats(id).await?))
+    Ok(Json(state.db.store_stats(id).await?))
 }

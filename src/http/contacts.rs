@@ -10,7 +10,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{error::ApiError, extract::ApiQuery};
-use crate::{app::AppState, store::ContactRow};
+use crate::{app::AppState, db::ContactRow};
 
 #[derive(Deserialize)]
 pub struct ContactQuery {
@@ -21,14 +21,14 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> Result<Json<Vec<ContactRow>>, ApiError> {
-    Ok(Json(state.store.list_contacts(query.campaign).await?))
+    Ok(Json(state.db.list_contacts(query.campaign).await?))
 }
 
 pub async fn csv(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ContactQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let rows = state.store.list_contacts(query.campaign).await?;
+    let rows = state.db.list_contacts(query.campaign).await?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),

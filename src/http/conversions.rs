@@ -6,9 +6,9 @@ use serde::Deserialize;
 use super::{error::ApiError, extract::ApiJson};
 use crate::{
     app::AppState,
-    campaigns::AmountInput,
+    db::{Conversion, ConversionError, ConversionSubject},
     links::{ClickId, RefTag},
-    store::{Conversion, ConversionError, ConversionSubject},
+    money::AmountInput,
 };
 
 #[derive(Deserialize)]
@@ -27,7 +27,7 @@ impl From<ConversionError> for ApiError {
         match error {
             ConversionError::NotFound(m) => ApiError::not_found(m),
             ConversionError::Ambiguous(m) => ApiError::new(StatusCode::CONFLICT, "ambiguous", m),
-            ConversionError::Store(e) => e.into(),
+            ConversionError::Db(e) => e.into(),
         }
     }
 }
@@ -72,7 +72,7 @@ pub async fn create(
         }
     };
     let conversion = state
-        .store
+        .db
         .insert_conversion(&request.kind, value, &subject)
         .await?;
     Ok((StatusCode::CREATED, Json(conversion)))

@@ -10,8 +10,8 @@ use axum::{
 use serde_json::json;
 
 use crate::{
+    db::DbError,
     links::{LinkError, RowError, create::CreateError},
-    store::StoreError,
 };
 
 /// An API failure.
@@ -65,10 +65,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
         match error {
-            StoreError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            DbError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             other => {
                 tracing::error!(error = %other, "store failure");
                 Self::new(
@@ -95,7 +95,7 @@ impl From<CreateError> for ApiError {
         match error {
             CreateError::CampaignNotFound(_) => Self::not_found(error.to_string()),
             CreateError::Link(e) => e.into(),
-            CreateError::Store(e) => e.into(),
+            CreateError::Db(e) => e.into(),
             CreateError::Rows(ref rows) => ApiError {
                 status: StatusCode::BAD_REQUEST,
                 code: "invalid_rows",

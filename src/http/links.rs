@@ -19,7 +19,7 @@ pub async fn create(
     ApiPath(campaign_id): ApiPath<i64>,
     ApiJson(request): ApiJson<LinkRequest>,
 ) -> Result<(StatusCode, Json<LinkView>), ApiError> {
-    let link = create_link(&state.store, campaign_id, request).await?;
+    let link = create_link(&state.db, campaign_id, request).await?;
     tracing::info!(id = link.id, code = %link.code, "link created");
     Ok((
         StatusCode::CREATED,
@@ -32,7 +32,7 @@ pub async fn bulk(
     ApiPath(campaign_id): ApiPath<i64>,
     ApiJson(request): ApiJson<BulkLinkRequest>,
 ) -> Result<(StatusCode, Json<Vec<LinkView>>), ApiError> {
-    let links = create_bulk(&state.store, campaign_id, request).await?;
+    let links = create_bulk(&state.db, campaign_id, request).await?;
     tracing::info!(campaign_id, count = links.len(), "store links created");
     Ok((
         StatusCode::CREATED,
@@ -49,12 +49,12 @@ pub async fn list(
     State(state): State<AppState>,
     ApiPath(campaign_id): ApiPath<i64>,
 ) -> Result<Json<Vec<LinkView>>, ApiError> {
-    if state.store.get_campaign(campaign_id).await?.is_none() {
+    if state.db.get_campaign(campaign_id).await?.is_none() {
         return Err(ApiError::not_found(format!(
             "campaign {campaign_id} does not exist"
         )));
     }
-    let links = state.store.list_links(campaign_id).await?;
+    let links = state.db.list_links(campaign_id).await?;
     Ok(Json(
         links
             .iter()
@@ -68,12 +68,12 @@ pub async fn show(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LinkStats>, ApiError> {
     let link = state
-        .store
+        .db
         .get_link(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("link {id} does not exist")))?;
-    let clicks = state.store.click_counts(id).await?;
-    let leads = state.store.link_leads(id).await?;
+    let clicks = state.db.click_counts(id).await?;
+    let leads = state.db.link_leads(id).await?;
     Ok(Json(LinkStats {
         link: LinkView::new(&link, &state.config, &state.key),
         clicks,

@@ -89,7 +89,7 @@ async fn code(
     format: Format,
 ) -> Result<Response, ApiError> {
     let link = state
-        .store
+        .db
         .get_link(id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("link {id} does not exist")))?;
@@ -172,10 +172,10 @@ pub async fn sheet(
             }
         }
     }
-    if state.store.get_campaign(id).await?.is_none() {
+    if state.db.get_campaign(id).await?.is_none() {
         return Err(ApiError::not_found(format!("campaign {id} does not exist")));
     }
-    let links = state.store.list_links(id).await?;
+    let links = state.db.list_links(id).await?;
     if links.is_empty() {
         return Err(ApiError::invalid(format!(
             "campaign {id} has no links to print"

@@ -76,12 +76,12 @@ pub async fn follow(
         .into_response()
 }
 
-/// The link for a code: from the cache, or loaded once from the store and cached.
+/// The link for a code: from the cache, or loaded once from the database and cached.
 async fn find_link(state: &AppState, code: &LinkCode) -> Result<Option<Arc<Link>>, ()> {
     if let Some(link) = state.links.get(code.as_str()) {
         return Ok(Some(link.clone()));
     }
-    match state.store.link_by_code(code.as_str()).await {
+    match state.db.link_by_code(code.as_str()).await {
         Ok(Some(link)) => {
             let link = Arc::new(link);
             state.links.insert(code.as_str().to_owned(), link.clone());

@@ -1,5 +1,5 @@
 //! `GET|POST /webhooks/{platform}/{account_id}`: verify on the raw bytes, parse, attribute,
-//! store in one transaction, then answer 200 (empty body, which every platform accepts,
+//! write to the database in one transaction, then answer 200 (empty body, which every platform accepts,
 //! WeChat included). Nothing is stored for a refused call.
 
 use axum::{
@@ -14,11 +14,11 @@ use crate::{
     accounts::AccountSecrets,
     app::AppState,
     attribution::Clue,
+    db::{ClueEvent, WebhookCall},
     platforms::{
         Platform,
         webhook::{Handshake, WebhookError, WebhookRequest},
     },
-    store::{ClueEvent, WebhookCall},
 };
 
 /// Largest webhook body accepted (WhatsApp documents up to 3 MB batches but sends far
@@ -49,7 +49,7 @@ async fn account_for(
 ) -> Result<(Platform, AccountSecrets), ApiError> {
     let platform: Platform = platform.parse().map_err(ApiError::not_found)?;
     let (account_platform, secrets) = state
-        .store
+        .db
         .webhook_account(account_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("account {account_id} does not exist")))?;

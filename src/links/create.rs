@@ -2,7 +2,7 @@
 //! validate, check store names, store all or nothing).
 
 use super::{BulkLinkRequest, Link, LinkError, LinkRequest, NewLink, RowError};
-use crate::store::{Store, StoreError};
+use crate::db::{Db, DbError};
 
 /// Why links were not created.
 #[derive(Debug, thiserror::Error)]
@@ -14,54 +14,52 @@ pub enum CreateError {
     #[error("{} of the store rows are invalid; nothing was created", .0.len())]
     Rows(Vec<RowError>),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
 }
 
 /// Creates one link in a campaign.
 pub async fn create_link(
-    store: &Store,
+    db: &Db,
     campaign_id: i64,
     request: LinkRequest,
 ) -> Result<Link, CreateError> {
-    let campaign = store
+    let campaign = db
         .get_campaign(campaign_id)
         .await?
         .ok_or(CreateError::CampaignNotFound(campaign_id))?;
     let account = match request.account_id {
         Some(id) => Some(
-            store
-                .get_account(id)
+            db.get_account(id)
                 .await?
                 .ok_or(LinkError::UnknownAccount(id))?,
         ),
         None => None,
     };
     let link = NewLink::parse(&campaign, account.as_ref(), request)?;
-    let mut created = store.insert_links(std::slice::from_ref(&link)).await?;
+    let mut created = db.insert_links(std::slice::from_ref(&link)).await?;
     Ok(created.remove(0))
 }
 
 /// Creates one link per store; every row is checked (including against the campaign's
 /// existing stores) before anything is written.
 pub async fn create_bulk(
-    store: &Store,
+    db: &Db,
     campaign_id: i64,
     request: BulkLinkRequest,
 ) -> Result<Vec<Link>, CreateError> {
-    let campaign = store
+    let campaign = db
         .get_campaign(campaign_id)
         .await?
         .ok_or(CreateError::CampaignNotFound(campaign_id))?;
     let account = match request.account_id {
         Some(id) => Some(
-            store
-                .get_account(id)
+            db.get_account(id)
                 .await?
                 .ok_or(LinkError::UnknownAccount(id))?,
         ),
         None => None,
     };
-    let existing: Vec<String> = store
+    let existing: Vec<String> = db
         .campaign_stores(campaign_id)
         .await?
         .into_iter()
@@ -80,7 +78,7 @@ pub async fn create_bulk(
         })
         .collect();
     let mut rows = match NewLink::parse_bulk(&campaign, account.as_ref(), request) {
-        Ok(links) if taken.is_empty() => return Ok(store.insert_links(&links).await?),
+        Ok(links) if taken.is_empty() => return Ok(db.insert_links(&links).await?),
         Ok(_) => taken,
         Err(invalid) => {
             let mut rows = invalid.rows;

@@ -14,7 +14,7 @@ use rand::{Rng, distr::Alphanumeric};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::accounts::Secret;
+use crate::secret::Secret;
 
 use super::LinkCode;
 

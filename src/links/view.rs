@@ -6,7 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Link, LinkCode, RefTag, TagKey};
-use crate::{config::Config, platforms::Platform, store::ClickCounts};
+use crate::{config::Config, db::ClickCounts, platforms::Platform};
 
 /// A link with its public URLs.
 #[derive(Debug, Clone, Serialize)]

@@ -182,7 +182,7 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue};
 
     use super::*;
-    use crate::accounts::Secret;
+    use crate::secret::Secret;
 
     const CHANNEL_SECRET: &str = "8f2c4a0d1e3b5c7a9f0e2d4c6b8a0f1e";
     const CONTACT: &str = "U4af4980629aaaaaaaaaaaaaaaaaaaaaa";

@@ -129,8 +129,8 @@ pub(crate) mod test_support {
     use sha2::Sha256;
 
     use super::SIGNATURE_HEADER;
-    use crate::accounts::{AccountSecrets, Secret};
     use crate::platforms::webhook::{Handshake, WebhookAdapter, WebhookError, WebhookRequest};
+    use crate::{accounts::AccountSecrets, secret::Secret};
 
     pub const APP_SECRET: &str = "f3b1c0ffee5ec4e7a9d2";
     pub const VERIFY_TOKEN: &str = "meatyhamhock";
@@ -220,7 +220,7 @@ mod tests {
 
     use super::test_support::{APP_SECRET, VERIFY_TOKEN, headers_with, secrets, signature};
     use super::*;
-    use crate::accounts::Secret;
+    use crate::secret::Secret;
 
     fn verify(
         headers: &HeaderMap,

@@ -187,7 +187,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::accounts::Secret;
+    use crate::secret::Secret;
 
     const SECRET: &str = "s3cr3t_Token-for-webhooks";
     const CONTACT: &str = "123456789";

@@ -177,7 +177,7 @@ mod tests {
     use axum::http::{HeaderMap, HeaderValue};
 
     use super::*;
-    use crate::accounts::Secret;
+    use crate::secret::Secret;
 
     const AUTH_TOKEN: &str = "4453b6ac12345678-e02c5f12174805f9-daec9cbb5448c51f";
     const CONTACT: &str = "01234567890A=";

@@ -114,7 +114,7 @@ pub trait WebhookAdapter: Send + Sync {
 pub fn require_secret<'a>(
     secrets: &'a AccountSecrets,
     name: &str,
-) -> Result<&'a crate::accounts::Secret, WebhookError> {
+) -> Result<&'a crate::secret::Secret, WebhookError> {
     secrets.get(name).ok_or_else(|| {
         WebhookError::NotConfigured(format!(
             "this account has no `{name}` secret; add it to verify webhooks"

@@ -16,7 +16,7 @@ use super::{
         query_param, require_secret,
     },
 };
-use crate::accounts::{AccountSecrets, Secret};
+use crate::{accounts::AccountSecrets, secret::Secret};
 
 /// The account's original id (`gh_…`) or WeChat id.
 pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {

@@ -27,7 +27,7 @@ async fn an_account_is_created_and_its_secrets_stay_hidden(backend: Backend) {
     assert!(!text.contains("s3cr3t-value"), "secret leaked: {text}");
     let secrets = app
         .database
-        .store()
+        .connect()
         .await
         .webhook_account(id)
         .await

@@ -4,11 +4,11 @@
 use std::{collections::HashMap, path::PathBuf};
 
 use chatref::{
-    accounts::Secret,
     app::Application,
     config::Config,
+    db::Db,
     links::{RefTag, TagKey},
-    store::Store,
+    secret::Secret,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -91,10 +91,10 @@ impl TestDatabase {
     }
 
     /// Opens the database directly (for assertions on what was stored).
-    pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.url).await.unwrap();
-        store.migrate().await.unwrap();
-        store
+    pub async fn connect(&self) -> Db {
+        let db = Db::connect(&self.url).await.unwrap();
+        db.migrate().await.unwrap();
+        db
     }
 }
 
@@ -176,12 +176,12 @@ impl TestApp {
     }
 
     /// Stops gracefully (the click writer flushes) and returns a store on the same database.
-    pub async fn stop(&mut self) -> Store {
+    pub async fn stop(&mut self) -> Db {
         self.stop.cancel();
         if let Some(server) = self.server.take() {
             server.await.unwrap().unwrap();
         }
-        self.database.store().await
+        self.database.connect().await
     }
 
     /// A request with the admin token.
@@ -222,9 +222,9 @@ impl TestApp {
 
     /// The key that signs this app's ref tags (read from the database, where it was generated).
     pub async fn tag_key(&self) -> TagKey {
-        let store = self.database.store().await;
-        let secret: Secret = store.service_secret(None).await.unwrap();
-        store.close().await;
+        let db = self.database.connect().await;
+        let secret: Secret = db.service_secret(None).await.unwrap();
+        db.close().await;
         TagKey::new(&secret)
     }
 

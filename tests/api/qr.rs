@@ -69,8 +69,8 @@ async fn every_code_decodes_to_the_scan_url_and_counts_as_a_scan(backend: Backen
     // Follow what a phone would read.
     let path = expected.replace("https://go.example.test", "");
     assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
-    let store = app.stop().await;
-    let clicks = store.clicks_of_link(id).await.unwrap();
+    let db = app.stop().await;
+    let clicks = db.clicks_of_link(id).await.unwrap();
     assert_eq!(clicks.len(), 1);
     assert_eq!(clicks[0].via, Via::Qr);
 }

@@ -2,7 +2,7 @@ use std::time::Duration;
 
 use chatref::{
     clicks::{ClickClass, Via},
-    store::ClickCounts,
+    db::ClickCounts,
 };
 use reqwest::StatusCode;
 use serde_json::json;
@@ -44,8 +44,8 @@ async fn a_click_redirects_with_a_fresh_click_tag(backend: Backend) {
         "every click gets its own id"
     );
 
-    let store = app.stop().await;
-    let clicks = store.clicks_of_link(link_id).await.unwrap();
+    let db = app.stop().await;
+    let clicks = db.clicks_of_link(link_id).await.unwrap();
     assert_eq!(clicks.len(), 2);
     assert_eq!(clicks[0].click_id, click_id.as_str());
     assert_eq!(clicks[0].class, ClickClass::Human);
@@ -198,8 +198,8 @@ async fn scans_referrers_and_geography_are_recorded_without_the_ip(backend: Back
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FOUND);
-    let store = app.stop().await;
-    let clicks = store.clicks_of_link(link_id).await.unwrap();
+    let db = app.stop().await;
+    let clicks = db.clicks_of_link(link_id).await.unwrap();
     assert_eq!(clicks.len(), 1);
     let click = &clicks[0];
     assert_eq!(click.via, Via::Qr);
@@ -209,7 +209,7 @@ async fn scans_referrers_and_geography_are_recorded_without_the_ip(backend: Back
     assert_eq!(click.city.as_deref(), Some("Auckland"));
     let stored = format!("{click:?}");
     assert!(!stored.contains("203.0.113"), "raw IP stored: {stored}");
-    assert_eq!(store.click_counts(link_id).await.unwrap().qr_scans, 1);
+    assert_eq!(db.click_counts(link_id).await.unwrap().qr_scans, 1);
 }
 
 /// A GeoLite2-City-shaped database with one network, so answers are exact.
@@ -252,8 +252,8 @@ async fn a_graceful_stop_stores_every_queued_click(backend: Backend) {
     while let Some(status) = tasks.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::FOUND);
     }
-    let store = app.stop().await;
-    let counts = store.click_counts(link_id).await.unwrap();
+    let db = app.stop().await;
+    let counts = db.click_counts(link_id).await.unwrap();
     assert_eq!(counts.human, sent);
     assert_eq!(counts.unique, sent);
 }
@@ -280,7 +280,7 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Make the clicks table unwritable so the writer stalls on its first batch.
-    let lock = crate::store::lock_clicks(&app.database.url).await;
+    let lock = crate::db::lock_clicks(&app.database.url).await;
     assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
     tokio::time::sleep(Duration::from_millis(600)).await;
     for _ in 0..10 {
@@ -306,9 +306,9 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
     );
     assert!(metrics.contains("chatref_click_queue_depth 1"), "{metrics}");
     lock.release().await;
-    let store = app.stop().await;
+    let db = app.stop().await;
     assert_eq!(
-        store.click_counts(link_id).await.unwrap().human,
+        db.click_counts(link_id).await.unwrap().human,
         2,
         "queued clicks are kept"
     );

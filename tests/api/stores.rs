@@ -48,8 +48,8 @@ async fn each_store_sees_its_own_scans_and_chats(backend: Backend) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
-    let store = app.stop().await;
-    let stats = store.store_stats(campaign).await.unwrap();
+    let db = app.stop().await;
+    let stats = db.store_stats(campaign).await.unwrap();
     let row = |name: &str| {
         stats
             .iter()

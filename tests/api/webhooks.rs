@@ -126,8 +126,8 @@ async fn a_first_message_is_joined_to_the_exact_click(backend: Backend) {
     assert_eq!(contacts(&app).await.len(), 1);
 
     // After the click is flushed, the time from click to first message is known.
-    let store = app.stop().await;
-    let rows = store.list_contacts(None).await.unwrap();
+    let db = app.stop().await;
+    let rows = db.list_contacts(None).await.unwrap();
     assert!(
         rows[0]
             .seconds_from_click
@@ -438,9 +438,9 @@ async fn rebuild_and_later_conversions(backend: Backend) {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let before = contacts(&app).await;
-    let store = app.database.store().await;
+    let db = app.database.connect().await;
     let key = app.tag_key().await;
-    let summary = chatref::attribution::rebuild(&store, &key).await.unwrap();
+    let summary = chatref::attribution::rebuild(&db, &key).await.unwrap();
     assert_eq!(summary.leads, 1);
     assert_eq!(summary.unreadable, 0);
     let after = contacts(&app).await;

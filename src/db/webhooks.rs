@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_backend};
+use super::{Db, DbError, on_backend};
 use crate::{
     attribution::{Attribution, Clue, Method},
     platforms::{Platform, webhook::InboundEvent},
@@ -198,7 +198,7 @@ macro_rules! record_event {
     }};
 }
 
-impl Store {
+impl Db {
     /// Stores verified webhook calls (raw body and events) in one transaction and returns
     /// what each changed, in order; returns only after commit, so a 200 sent afterwards means
     /// durably stored. Redeliveries change nothing. Several calls per transaction is how the
@@ -206,7 +206,7 @@ impl Store {
     pub async fn ingest_webhooks(
         &self,
         calls: &[WebhookCall],
-    ) -> Result<Vec<IngestSummary>, StoreError> {
+    ) -> Result<Vec<IngestSummary>, DbError> {
         let now = OffsetDateTime::now_utc();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
@@ -237,7 +237,7 @@ impl Store {
     }
 
     /// Every stored raw payload, oldest first.
-    pub async fn stored_payloads(&self) -> Result<Vec<StoredPayload>, StoreError> {
+    pub async fn stored_payloads(&self) -> Result<Vec<StoredPayload>, DbError> {
         Ok(on_backend!(self, pool => {
             sqlx::query_as("SELECT id, platform, account_id, body FROM webhook_events ORDER BY id")
                 .fetch_all(pool)
@@ -251,7 +251,7 @@ impl Store {
     pub async fn rebuild_attribution(
         &self,
         payloads: &[(Platform, i64, Vec<ClueEvent>)],
-    ) -> Result<IngestSummary, StoreError> {
+    ) -> Result<IngestSummary, DbError> {
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             for table in [
@@ -280,7 +280,7 @@ impl Store {
     pub async fn list_contacts(
         &self,
         campaign_id: Option<i64>,
-    ) -> Result<Vec<ContactRow>, StoreError> {
+    ) -> Result<Vec<ContactRow>, DbError> {
         let mut rows: Vec<ContactRow> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT c.id, c.account_id, c.platform, c.platform_user, c.first_seen_at, c.method, \
@@ -303,7 +303,7 @@ impl Store {
     }
 
     /// First-message conversions (leads) of one link, by attribution method.
-    pub async fn link_leads(&self, link_id: i64) -> Result<LeadCounts, StoreError> {
+    pub async fn link_leads(&self, link_id: i64) -> Result<LeadCounts, DbError> {
         let rows: Vec<(String, i64)> = on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT method, COUNT(*) FROM conversions WHERE link_id = $1 AND type = 'first_message' GROUP BY method",

@@ -4,13 +4,13 @@ use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
-pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
+pub(super) async fn connect(url: &str) -> Result<Db, DbError> {
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(10))
         .connect(url)
         .await?;
-    Ok(Store::Postgres(pool))
+    Ok(Db::Postgres(pool))
 }

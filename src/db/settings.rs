@@ -2,13 +2,13 @@
 
 use rand::{Rng, distr::Alphanumeric};
 
-use super::{Store, StoreError, on_backend};
-use crate::accounts::Secret;
+use super::{Db, DbError, on_backend};
+use crate::secret::Secret;
 
-impl Store {
+impl Db {
     /// The ref-tag secret: `configured` when given, otherwise the one generated on first start
     /// and kept in the database, so tags stay valid across restarts and instances.
-    pub async fn service_secret(&self, configured: Option<&Secret>) -> Result<Secret, StoreError> {
+    pub async fn service_secret(&self, configured: Option<&Secret>) -> Result<Secret, DbError> {
         if let Some(secret) = configured {
             return Ok(secret.clone());
         }

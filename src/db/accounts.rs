@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, conflict_on_unique, on_backend};
+use super::{Db, DbError, conflict_on_unique, on_backend};
 use crate::{
-    accounts::{Account, AccountSecrets, NewAccount, Secret, secrets_to_json},
+    accounts::{Account, AccountSecrets, NewAccount, secrets_to_json},
     platforms::Platform,
+    secret::Secret,
 };
 
 #[derive(FromRow)]
@@ -21,11 +22,11 @@ struct AccountRow {
 }
 
 impl TryFrom<AccountRow> for Account {
-    type Error = StoreError;
-    fn try_from(row: AccountRow) -> Result<Self, StoreError> {
+    type Error = DbError;
+    fn try_from(row: AccountRow) -> Result<Self, DbError> {
         Ok(Account {
             id: row.id,
-            platform: row.platform.parse().map_err(StoreError::Corrupt)?,
+            platform: row.platform.parse().map_err(DbError::Corrupt)?,
             handle: row.handle,
             name: row.name,
             created_at: row.created_at,
@@ -35,9 +36,9 @@ impl TryFrom<AccountRow> for Account {
 
 const COLUMNS: &str = "id, platform, handle, name, created_at";
 
-impl Store {
+impl Db {
     /// Stores a new account; the same handle twice on one platform is a conflict.
-    pub async fn insert_account(&self, account: &NewAccount) -> Result<Account, StoreError> {
+    pub async fn insert_account(&self, account: &NewAccount) -> Result<Account, DbError> {
         let now = OffsetDateTime::now_utc();
         let row: AccountRow = on_backend!(self, write pool => {
             sqlx::query_as(&format!(
@@ -64,7 +65,7 @@ impl Store {
     }
 
     /// Every account, oldest first.
-    pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
+    pub async fn list_accounts(&self) -> Result<Vec<Account>, DbError> {
         let rows: Vec<AccountRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts ORDER BY id"))
                 .fetch_all(pool)
@@ -74,7 +75,7 @@ impl Store {
     }
 
     /// One account by id.
-    pub async fn get_account(&self, id: i64) -> Result<Option<Account>, StoreError> {
+    pub async fn get_account(&self, id: i64) -> Result<Option<Account>, DbError> {
         let row: Option<AccountRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
                 .bind(id)
@@ -89,7 +90,7 @@ impl Store {
     pub async fn webhook_account(
         &self,
         id: i64,
-    ) -> Result<Option<(Platform, AccountSecrets)>, StoreError> {
+    ) -> Result<Option<(Platform, AccountSecrets)>, DbError> {
         let row: Option<(String, String)> = on_backend!(self, pool => {
             sqlx::query_as("SELECT platform, secrets FROM accounts WHERE id = $1")
                 .bind(id)
@@ -97,10 +98,10 @@ impl Store {
                 .await
         })?;
         row.map(|(platform, text)| {
-            let platform: Platform = platform.parse().map_err(StoreError::Corrupt)?;
+            let platform: Platform = platform.parse().map_err(DbError::Corrupt)?;
             let secrets = serde_json::from_str::<BTreeMap<String, String>>(&text)
                 .map(|map| map.into_iter().map(|(k, v)| (k, Secret::new(v))).collect())
-                .map_err(|e| StoreError::Corrupt(format!("account {id} secrets: {e}")))?;
+                .map_err(|e| DbError::Corrupt(format!("account {id} secrets: {e}")))?;
             Ok((platform, secrets))
         })
         .transpose()

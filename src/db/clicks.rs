@@ -3,7 +3,7 @@
 use sqlx::{FromRow, QueryBuilder};
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_backend};
+use super::{Db, DbError, on_backend};
 use crate::clicks::{ClickClass, Via};
 
 /// One enriched click, as the writer stores it. No raw IP: `visitor` is a keyed hash.
@@ -40,10 +40,10 @@ pub struct ClickCounts {
 /// bound-parameter limits.
 const ROWS_PER_STATEMENT: usize = 500;
 
-impl Store {
+impl Db {
     /// Inserts a batch of clicks in one transaction; a click id already stored is skipped,
     /// so a retried batch cannot double-count. Returns how many rows were new.
-    pub async fn insert_clicks(&self, clicks: &[ClickRecord]) -> Result<u64, StoreError> {
+    pub async fn insert_clicks(&self, clicks: &[ClickRecord]) -> Result<u64, DbError> {
         if clicks.is_empty() {
             return Ok(0);
         }
@@ -79,7 +79,7 @@ impl Store {
     }
 
     /// Click totals of one link.
-    pub async fn click_counts(&self, link_id: i64) -> Result<ClickCounts, StoreError> {
+    pub async fn click_counts(&self, link_id: i64) -> Result<ClickCounts, DbError> {
         Ok(on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT \
@@ -97,7 +97,7 @@ impl Store {
     }
 
     /// Every stored click of a link, oldest first (for exports and tests).
-    pub async fn clicks_of_link(&self, link_id: i64) -> Result<Vec<ClickRecord>, StoreError> {
+    pub async fn clicks_of_link(&self, link_id: i64) -> Result<Vec<ClickRecord>, DbError> {
         #[derive(FromRow)]
         struct Row {
             click_id: String,
@@ -131,9 +131,9 @@ impl Store {
                     link_id: r.link_id,
                     at: r.at,
                     via: Via::parse(&r.via)
-                        .ok_or_else(|| StoreError::Corrupt(format!("click via `{}`", r.via)))?,
+                        .ok_or_else(|| DbError::Corrupt(format!("click via `{}`", r.via)))?,
                     class: ClickClass::parse(&r.class)
-                        .ok_or_else(|| StoreError::Corrupt(format!("click class `{}`", r.class)))?,
+                        .ok_or_else(|| DbError::Corrupt(format!("click class `{}`", r.class)))?,
                     visitor: r.visitor,
                     country: r.country,
                     region: r.region,

@@ -1,7 +1,7 @@
 //! The storage contract: product operations over SQLite (embedded default) or PostgreSQL
 //! (production), chosen once from the database URL.
 //!
-//! [`Store`] is an enum over the two pools. Methods are written once: the [`on_backend!`]
+//! [`Db`] is an enum over the two pools. Methods are written once: the [`on_backend!`]
 //! macro stamps the same body into a match arm per backend, so SQL text both dialects accept
 //! (`$1` placeholders, `ON CONFLICT`, `RETURNING`) is shared and each arm is type-checked
 //! against its own driver. What really differs (connection set-up, DDL) lives in
@@ -27,7 +27,7 @@ pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPaylo
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
-pub enum StoreError {
+pub enum DbError {
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
@@ -45,7 +45,7 @@ pub enum StoreError {
 
 /// The store: one SQLite writer plus read pool, or one PostgreSQL pool.
 #[derive(Debug, Clone)]
-pub enum Store {
+pub enum Db {
     /// SQLite allows one writer at a time; every write goes through the single-connection
     /// `write` pool so WAL never returns `SQLITE_BUSY_SNAPSHOT`, reads use `read`.
     Sqlite {
@@ -59,22 +59,22 @@ pub enum Store {
 macro_rules! on_backend {
     ($store:expr, write $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite { write: $pool, .. } => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite { write: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
         }
     };
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite { read: $pool, .. } => $body,
-            $crate::store::Store::Postgres($pool) => $body,
+            $crate::db::Db::Sqlite { read: $pool, .. } => $body,
+            $crate::db::Db::Postgres($pool) => $body,
         }
     };
 }
 pub(crate) use on_backend;
 
-impl Store {
+impl Db {
     /// Opens the database named by `url` (`sqlite://path` is created if missing).
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
         if url.starts_with("sqlite:") {
             sqlite::connect(url).await
         } else {
@@ -83,10 +83,10 @@ impl Store {
     }
 
     /// Applies pending migrations of this backend.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Store::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
-            Store::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+            Db::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await?,
+            Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
     }
@@ -94,13 +94,13 @@ impl Store {
     /// `sqlite` or `postgres`, for logs and the health check.
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite { .. } => "sqlite",
-            Store::Postgres(_) => "postgres",
+            Db::Sqlite { .. } => "sqlite",
+            Db::Postgres(_) => "postgres",
         }
     }
 
     /// Checks the database answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    pub async fn ping(&self) -> Result<(), DbError> {
         on_backend!(self, pool => sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
         Ok(())
     }
@@ -108,23 +108,20 @@ impl Store {
     /// Closes every connection (after the click writer has flushed).
     pub async fn close(&self) {
         match self {
-            Store::Sqlite { write, read } => {
+            Db::Sqlite { write, read } => {
                 read.close().await;
                 write.close().await;
             }
-            Store::Postgres(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
         }
     }
 }
 
 /// Maps a unique-constraint violation to a product conflict with `message`.
-pub(crate) fn conflict_on_unique(
-    error: sqlx::Error,
-    message: impl FnOnce() -> String,
-) -> StoreError {
+pub(crate) fn conflict_on_unique(error: sqlx::Error, message: impl FnOnce() -> String) -> DbError {
     match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
-        _ => StoreError::Database(error),
+        sqlx::Error::Database(db) if db.is_unique_violation() => DbError::Conflict(message()),
+        _ => DbError::Database(error),
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, conflict_on_unique, on_backend};
+use super::{Db, DbError, conflict_on_unique, on_backend};
 use crate::links::{Link, LinkCode, NewLink};
 
 #[derive(FromRow)]
@@ -28,8 +28,8 @@ struct LinkRow {
 }
 
 impl TryFrom<LinkRow> for Link {
-    type Error = StoreError;
-    fn try_from(row: LinkRow) -> Result<Self, StoreError> {
+    type Error = DbError;
+    fn try_from(row: LinkRow) -> Result<Self, DbError> {
         Ok(Link {
             id: row.id,
             campaign_id: row.campaign_id,
@@ -39,14 +39,14 @@ impl TryFrom<LinkRow> for Link {
                 .platform
                 .map(|p| p.parse())
                 .transpose()
-                .map_err(StoreError::Corrupt)?,
+                .map_err(DbError::Corrupt)?,
             handle: row.handle,
             destination_url: row.destination_url,
             label: row.label,
             store: row.store,
             prefill_text: row.prefill_text,
             utm: serde_json::from_str::<BTreeMap<String, String>>(&row.utm)
-                .map_err(|e| StoreError::Corrupt(format!("link {} utm: {e}", row.id)))?,
+                .map_err(|e| DbError::Corrupt(format!("link {} utm: {e}", row.id)))?,
             wechat_qr_url: row.wechat_qr_url,
             created_at: row.created_at,
             campaign_name: row.campaign_name,
@@ -60,11 +60,11 @@ const SELECT: &str = "SELECT l.id, l.campaign_id, l.code, l.account_id, a.platfo
      c.name AS campaign_name, c.channel AS campaign_channel \
      FROM links l JOIN campaigns c ON c.id = l.campaign_id LEFT JOIN accounts a ON a.id = l.account_id";
 
-impl Store {
+impl Db {
     /// Stores links in one transaction, each with a fresh random code: all or nothing, so a
     /// bulk store list is never half-created. A store name already used in the campaign is a
     /// conflict.
-    pub async fn insert_links(&self, links: &[NewLink]) -> Result<Vec<Link>, StoreError> {
+    pub async fn insert_links(&self, links: &[NewLink]) -> Result<Vec<Link>, DbError> {
         let now = OffsetDateTime::now_utc();
         let ids: Vec<i64> = on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
@@ -95,19 +95,19 @@ impl Store {
                 ids.push(id);
             }
             tx.commit().await?;
-            Ok::<_, StoreError>(ids)
+            Ok::<_, DbError>(ids)
         })?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             // Committed above, so a new read sees it on either backend (SQLite WAL included).
             let link = self.get_link(id).await?;
-            out.push(link.ok_or_else(|| StoreError::Corrupt(format!("link {id} vanished")))?);
+            out.push(link.ok_or_else(|| DbError::Corrupt(format!("link {id} vanished")))?);
         }
         Ok(out)
     }
 
     /// One link by id.
-    pub async fn get_link(&self, id: i64) -> Result<Option<Link>, StoreError> {
+    pub async fn get_link(&self, id: i64) -> Result<Option<Link>, DbError> {
         let row: Option<LinkRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT} WHERE l.id = $1"))
                 .bind(id)
@@ -118,7 +118,7 @@ impl Store {
     }
 
     /// One link by its short code (the redirect's cache miss path).
-    pub async fn link_by_code(&self, code: &str) -> Result<Option<Link>, StoreError> {
+    pub async fn link_by_code(&self, code: &str) -> Result<Option<Link>, DbError> {
         let row: Option<LinkRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT} WHERE l.code = $1"))
                 .bind(code)
@@ -129,7 +129,7 @@ impl Store {
     }
 
     /// A campaign's links, oldest first.
-    pub async fn list_links(&self, campaign_id: i64) -> Result<Vec<Link>, StoreError> {
+    pub async fn list_links(&self, campaign_id: i64) -> Result<Vec<Link>, DbError> {
         let rows: Vec<LinkRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT} WHERE l.campaign_id = $1 ORDER BY l.id"))
                 .bind(campaign_id)
@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// The store names already used in a campaign, for per-row errors on bulk creation.
-    pub async fn campaign_stores(&self, campaign_id: i64) -> Result<Vec<String>, StoreError> {
+    pub async fn campaign_stores(&self, campaign_id: i64) -> Result<Vec<String>, DbError> {
         Ok(on_backend!(self, pool => {
             sqlx::query_scalar("SELECT store FROM links WHERE campaign_id = $1 AND store IS NOT NULL")
                 .bind(campaign_id)

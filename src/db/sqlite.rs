@@ -5,9 +5,9 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{Store, StoreError};
+use super::{Db, DbError};
 
-pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
+pub(super) async fn connect(url: &str) -> Result<Db, DbError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -22,5 +22,5 @@ pub(super) async fn connect(url: &str) -> Result<Store, StoreError> {
         .max_connections(4)
         .connect_with(options.read_only(true))
         .await?;
-    Ok(Store::Sqlite { write, read })
+    Ok(Db::Sqlite { write, read })
 }

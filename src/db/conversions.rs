@@ -2,8 +2,8 @@
 
 use time::OffsetDateTime;
 
-use super::{Store, StoreError, on_backend};
-use crate::campaigns::Money;
+use super::{Db, DbError, on_backend};
+use crate::money::Money;
 
 /// Who a later conversion belongs to.
 pub enum ConversionSubject {
@@ -35,10 +35,10 @@ pub enum ConversionError {
     #[error("{0}")]
     Ambiguous(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Db(#[from] DbError),
 }
 
-impl Store {
+impl Db {
     /// Records a `qualified` or `purchase` conversion for a click or a contact, attributed
     /// like the contact's (or the click's) first touch.
     pub async fn insert_conversion(
@@ -72,7 +72,7 @@ impl Store {
             .fetch_all(pool)
             .await,
         })
-        .map_err(StoreError::from)?;
+        .map_err(DbError::from)?;
         let (account_id, user, campaign_id, link_id, click_id) = match found.len() {
             0 => {
                 return Err(ConversionError::NotFound(match subject {
@@ -105,7 +105,7 @@ impl Store {
             .fetch_one(pool)
             .await
         })
-        .map_err(StoreError::from)?;
+        .map_err(DbError::from)?;
         Ok(Conversion {
             id,
             kind: kind.to_owned(),

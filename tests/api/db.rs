@@ -1,11 +1,11 @@
 //! The storage contract, run on both backends.
 
 use chatref::{
-    accounts::Secret,
     campaigns::{CampaignRequest, NewCampaign},
     clicks::{ClickClass, Via},
+    db::{ClickRecord, Db, DbError},
     links::{ClickId, LinkRequest, NewLink},
-    store::{ClickRecord, Store, StoreError},
+    secret::Secret,
 };
 use sqlx::Connection;
 
@@ -49,8 +49,8 @@ impl ClicksLock {
     }
 }
 
-async fn campaign_with_link(store: &Store) -> (i64, i64) {
-    let campaign = store
+async fn campaign_with_link(db: &Db) -> (i64, i64) {
+    let campaign = db
         .insert_campaign(
             &NewCampaign::parse(CampaignRequest {
                 name: "C".into(),
@@ -75,7 +75,7 @@ async fn campaign_with_link(store: &Store) -> (i64, i64) {
         },
     )
     .unwrap();
-    let stored = store.insert_links(&[link]).await.unwrap();
+    let stored = db.insert_links(&[link]).await.unwrap();
     (campaign.id, stored[0].id)
 }
 
@@ -99,43 +99,43 @@ fn click(link_id: i64, click_id: &str) -> ClickRecord {
 }
 
 async fn a_click_id_is_stored_once(backend: Backend) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    let (_, link_id) = campaign_with_link(&store).await;
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let (_, link_id) = campaign_with_link(&db).await;
     let a = ClickId::generate();
     let b = ClickId::generate();
     let batch = vec![click(link_id, a.as_str()), click(link_id, b.as_str())];
-    assert_eq!(store.insert_clicks(&batch).await.unwrap(), 2);
+    assert_eq!(db.insert_clicks(&batch).await.unwrap(), 2);
     assert_eq!(
-        store.insert_clicks(&batch).await.unwrap(),
+        db.insert_clicks(&batch).await.unwrap(),
         0,
         "a retried batch adds nothing"
     );
-    let stored = store.clicks_of_link(link_id).await.unwrap();
+    let stored = db.clicks_of_link(link_id).await.unwrap();
     assert_eq!(stored.len(), 2);
     assert_eq!(stored[0], batch[0]);
-    store.close().await;
+    db.close().await;
 }
 
 async fn large_click_batches_are_stored_whole(backend: Backend) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    let (_, link_id) = campaign_with_link(&store).await;
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let (_, link_id) = campaign_with_link(&db).await;
     let batch: Vec<ClickRecord> = (0..1_200)
         .map(|_| click(link_id, ClickId::generate().as_str()))
         .collect();
-    assert_eq!(store.insert_clicks(&batch).await.unwrap(), 1_200);
-    let counts = store.click_counts(link_id).await.unwrap();
+    assert_eq!(db.insert_clicks(&batch).await.unwrap(), 1_200);
+    let counts = db.click_counts(link_id).await.unwrap();
     assert_eq!(counts.human, 1_200);
     assert_eq!(counts.unique, 1);
-    store.close().await;
+    db.close().await;
 }
 
 async fn links_are_stored_all_or_nothing(backend: Backend) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    let (campaign_id, _) = campaign_with_link(&store).await;
-    let campaign = store.get_campaign(campaign_id).await.unwrap().unwrap();
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let (campaign_id, _) = campaign_with_link(&db).await;
+    let campaign = db.get_campaign(campaign_id).await.unwrap().unwrap();
     let with_store = |name: &str| {
         NewLink::parse(
             &campaign,
@@ -148,31 +148,31 @@ async fn links_are_stored_all_or_nothing(backend: Backend) {
         )
         .unwrap()
     };
-    let result = store
+    let result = db
         .insert_links(&[
             with_store("North"),
             with_store("South"),
             with_store("North"),
         ])
         .await;
-    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
-    assert_eq!(store.list_links(campaign_id).await.unwrap().len(), 1);
-    store.close().await;
+    assert!(matches!(result, Err(DbError::Conflict(_))), "{result:?}");
+    assert_eq!(db.list_links(campaign_id).await.unwrap().len(), 1);
+    db.close().await;
 }
 
 async fn the_service_secret_is_made_once(backend: Backend) {
-    let db = TestDatabase::new(backend).await;
-    let store = db.store().await;
-    let first = store.service_secret(None).await.unwrap();
-    let second = store.service_secret(None).await.unwrap();
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let first = db.service_secret(None).await.unwrap();
+    let second = db.service_secret(None).await.unwrap();
     assert_eq!(first, second);
     assert!(first.expose().len() >= 32);
     let configured = Secret::new("from-env");
     assert_eq!(
-        store.service_secret(Some(&configured)).await.unwrap(),
+        db.service_secret(Some(&configured)).await.unwrap(),
         configured
     );
-    store.close().await;
+    db.close().await;
 }
 
 crate::on_both_backends!(

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{Store, StoreError, on_backend};
+use super::{Db, DbError, on_backend};
 
 /// One link's results, for per-store tables.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow, serde::Serialize)]
@@ -22,9 +22,9 @@ pub struct StoreStats {
     pub purchases: i64,
 }
 
-impl Store {
+impl Db {
     /// Per-link (so per-store) results of a campaign, by store name.
-    pub async fn store_stats(&self, campaign_id: i64) -> Result<Vec<StoreStats>, StoreError> {
+    pub async fn store_stats(&self, campaign_id: i64) -> Result<Vec<StoreStats>, DbError> {
         Ok(on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT l.id AS link_id, l.code, l.store, l.label, \

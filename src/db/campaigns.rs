@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 use time::{Date, OffsetDateTime};
 
-use super::{Store, StoreError, conflict_on_unique, on_backend};
-use crate::campaigns::{Campaign, Money, NewCampaign};
+use super::{Db, DbError, conflict_on_unique, on_backend};
+use crate::{
+    campaigns::{Campaign, NewCampaign},
+    money::Money,
+};
 
 #[derive(FromRow)]
 struct CampaignRow {
@@ -22,12 +25,12 @@ struct CampaignRow {
 }
 
 impl CampaignRow {
-    fn into_campaign(self, ad_ids: Vec<String>) -> Result<Campaign, StoreError> {
+    fn into_campaign(self, ad_ids: Vec<String>) -> Result<Campaign, DbError> {
         Ok(Campaign {
             id: self.id,
             name: self.name,
-            kind: self.kind.parse().map_err(StoreError::Corrupt)?,
-            channel: self.channel.parse().map_err(StoreError::Corrupt)?,
+            kind: self.kind.parse().map_err(DbError::Corrupt)?,
+            channel: self.channel.parse().map_err(DbError::Corrupt)?,
             currency: self.currency,
             budget: self.budget_micros.map(Money::from_micros),
             starts_on: self.starts_on,
@@ -41,10 +44,10 @@ impl CampaignRow {
 const COLUMNS: &str =
     "id, name, kind, channel, currency, budget_micros, starts_on, ends_on, created_at";
 
-impl Store {
+impl Db {
     /// Stores a campaign and its ad ids in one transaction; an ad id already claimed by
     /// another campaign is a conflict and nothing is written.
-    pub async fn insert_campaign(&self, campaign: &NewCampaign) -> Result<Campaign, StoreError> {
+    pub async fn insert_campaign(&self, campaign: &NewCampaign) -> Result<Campaign, DbError> {
         let now = OffsetDateTime::now_utc();
         let row: CampaignRow = on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
@@ -71,13 +74,13 @@ impl Store {
                     .map_err(|e| conflict_on_unique(e, || format!("ad id {ad_id} already belongs to another campaign")))?;
             }
             tx.commit().await?;
-            Ok::<_, StoreError>(row)
+            Ok::<_, DbError>(row)
         })?;
         row.into_campaign(campaign.ad_ids.clone())
     }
 
     /// Every campaign, oldest first.
-    pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, StoreError> {
+    pub async fn list_campaigns(&self) -> Result<Vec<Campaign>, DbError> {
         let (rows, ads): (Vec<CampaignRow>, Vec<(i64, String)>) = on_backend!(self, pool => {
             let rows = sqlx::query_as(&format!("SELECT {COLUMNS} FROM campaigns ORDER BY id"))
                 .fetch_all(pool)
@@ -85,7 +88,7 @@ impl Store {
             let ads = sqlx::query_as("SELECT campaign_id, ad_id FROM campaign_ad_ids ORDER BY ad_id")
                 .fetch_all(pool)
                 .await?;
-            Ok::<_, StoreError>((rows, ads))
+            Ok::<_, DbError>((rows, ads))
         })?;
         let mut by_campaign: HashMap<i64, Vec<String>> = HashMap::new();
         for (campaign_id, ad_id) in ads {
@@ -100,7 +103,7 @@ impl Store {
     }
 
     /// One campaign by id.
-    pub async fn get_campaign(&self, id: i64) -> Result<Option<Campaign>, StoreError> {
+    pub async fn get_campaign(&self, id: i64) -> Result<Option<Campaign>, DbError> {
         let found: Option<(CampaignRow, Vec<String>)> = on_backend!(self, pool => {
             let row: Option<CampaignRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1"))
                 .bind(id)
@@ -112,7 +115,7 @@ impl Store {
                         .bind(id)
                         .fetch_all(pool)
                         .await?;
-                    Ok::<_, StoreError>(Some((row, ads)))
+                    Ok::<_, DbError>(Some((row, ads)))
                 }
                 None => Ok(None),
             }
