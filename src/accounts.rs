@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
+    config::Config,
+    db::{Db, DbError},
     platforms::{InvalidHandle, Platform},
     secret::Secret,
 };
@@ -84,7 +86,62 @@ impl NewAccount {
     }
 }
 
-/// Encodes secrets for the store's JSON column.
+/// An account with the webhook URL to paste into the platform's console.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    #[serde(flatten)]
+    pub account: Account,
+    pub webhook_url: String,
+}
+
+impl AccountView {
+    /// The view of an account under this service's public origin.
+    pub fn new(account: Account, config: &Config) -> Self {
+        let webhook_url = format!(
+            "{}/webhooks/{}/{}",
+            config.public_url.as_str().trim_end_matches('/'),
+            account.platform,
+            account.id
+        );
+        AccountView {
+            account,
+            webhook_url,
+        }
+    }
+}
+
+/// Why an account was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error(transparent)]
+    Invalid(#[from] InvalidHandle),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Adds a chat account.
+pub async fn create(
+    db: &Db,
+    config: &Config,
+    request: AccountRequest,
+) -> Result<AccountView, AccountError> {
+    let account = NewAccount::parse(request)?;
+    let stored = db.insert_account(&account).await?;
+    tracing::info!(id = stored.id, platform = %stored.platform, "account created");
+    Ok(AccountView::new(stored, config))
+}
+
+/// Every account with its webhook URL.
+pub async fn list(db: &Db, config: &Config) -> Result<Vec<AccountView>, DbError> {
+    Ok(db
+        .list_accounts()
+        .await?
+        .into_iter()
+        .map(|a| AccountView::new(a, config))
+        .collect())
+}
+
+/// Encodes secrets for the database's JSON column.
 pub fn secrets_to_json(secrets: &AccountSecrets) -> String {
     let plain: BTreeMap<&str, &str> = secrets
         .iter()

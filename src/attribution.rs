@@ -91,6 +91,42 @@ impl Clue {
     }
 }
 
+/// What a clue asks the database for before it can be resolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup<'a> {
+    /// The link with this code.
+    LinkCode(&'a str),
+    /// The campaign that lists this ad id.
+    Ad(&'a str),
+    Nothing,
+}
+
+impl Clue {
+    /// What to look up to resolve this clue.
+    pub fn lookup(&self) -> Lookup<'_> {
+        match self {
+            Clue::Tag { tag, .. } => Lookup::LinkCode(tag.code.as_str()),
+            Clue::Ad(ad) => Lookup::Ad(ad),
+            Clue::Nothing => Lookup::Nothing,
+        }
+    }
+}
+
+/// What the database answered for a [`Lookup`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The link a tag names, with its campaign and the account it opens (none for a
+    /// landing-page link).
+    Link {
+        link_id: i64,
+        campaign_id: i64,
+        account_id: Option<i64>,
+    },
+    /// The campaign an ad id belongs to.
+    AdCampaign(i64),
+    Nothing,
+}
+
 /// A resolved attribution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Attribution {
@@ -109,6 +145,68 @@ impl Attribution {
             link_id: None,
             click_id: None,
         }
+    }
+
+    /// Resolves `clue` with what was `found` for it, for an event that arrived on
+    /// `account_id`. A tag of a link that opens another account attributes nothing.
+    pub fn resolve(clue: &Clue, found: Found, account_id: i64) -> Self {
+        match (clue, found) {
+            (
+                Clue::Tag { tag, .. },
+                Found::Link {
+                    link_id,
+                    campaign_id,
+                    account_id: link_account,
+                },
+            ) if link_account.is_none_or(|a| a == account_id) => Attribution {
+                method: clue.method(),
+                campaign_id: Some(campaign_id),
+                link_id: Some(link_id),
+                click_id: tag.click_id.as_ref().map(|c| c.as_str().to_owned()),
+            },
+            (Clue::Ad(_), Found::AdCampaign(campaign_id)) => Attribution {
+                method: Method::Ad,
+                campaign_id: Some(campaign_id),
+                link_id: None,
+                click_id: None,
+            },
+            _ => Attribution::none(),
+        }
+    }
+}
+
+/// The contact an event comes from, as stored before the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    /// Not seen before on this account.
+    New,
+    /// Seen before; the campaign its lead was attributed to (if any).
+    Known { campaign_id: Option<i64> },
+}
+
+/// What a new (not redelivered) event changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The contact's first event: create the contact and its `first_message` conversion.
+    Lead(Attribution),
+    /// A returning contact brought by another campaign: record a touch; the lead stays.
+    Touch(Attribution),
+    /// A returning contact with nothing new to record.
+    Nothing,
+}
+
+/// Applies the rules of this module to one new event: first touch wins, a returning
+/// contact never makes a second lead, and an attributed event pointing at another
+/// campaign is a touch.
+pub fn decide(attribution: Attribution, contact: Contact) -> Decision {
+    match contact {
+        Contact::New => Decision::Lead(attribution),
+        Contact::Known { campaign_id }
+            if attribution.method != Method::None && attribution.campaign_id != campaign_id =>
+        {
+            Decision::Touch(attribution)
+        }
+        Contact::Known { .. } => Decision::Nothing,
     }
 }
 
@@ -218,6 +316,118 @@ mod tests {
         assert_eq!(
             Clue::of(&key, &event(Some("forged"), Some("hi"), None)),
             Clue::Nothing
+        );
+    }
+
+    fn tagged(key: &TagKey, with_click: bool) -> Clue {
+        let code = LinkCode::generate();
+        let tag = if with_click {
+            RefTag::for_click(key, &code, &ClickId::generate())
+        } else {
+            RefTag::for_link(key, &code)
+        };
+        Clue::of(key, &event(Some(&tag), None, None))
+    }
+
+    const LINK: Found = Found::Link {
+        link_id: 7,
+        campaign_id: 3,
+        account_id: Some(1),
+    };
+
+    #[test]
+    fn a_click_tag_resolves_to_its_link_campaign_and_click() {
+        let key = TagKey::new(&Secret::new("k"));
+        let clue = tagged(&key, true);
+        let Clue::Tag { tag, .. } = &clue else {
+            panic!("a tag")
+        };
+        assert_eq!(clue.lookup(), Lookup::LinkCode(tag.code.as_str()));
+        let attribution = Attribution::resolve(&clue, LINK, 1);
+        assert_eq!(attribution.method, Method::ClickId);
+        assert_eq!(attribution.campaign_id, Some(3));
+        assert_eq!(attribution.link_id, Some(7));
+        assert_eq!(
+            attribution.click_id.as_deref(),
+            tag.click_id.as_ref().map(|c| c.as_str())
+        );
+    }
+
+    #[test]
+    fn a_tag_for_another_account_or_an_unknown_link_attributes_nothing() {
+        let key = TagKey::new(&Secret::new("k"));
+        let clue = tagged(&key, false);
+        assert_eq!(Attribution::resolve(&clue, LINK, 2), Attribution::none());
+        assert_eq!(
+            Attribution::resolve(&clue, Found::Nothing, 1),
+            Attribution::none()
+        );
+        let landing = Found::Link {
+            link_id: 8,
+            campaign_id: 4,
+            account_id: None,
+        };
+        assert_eq!(Attribution::resolve(&clue, landing, 2).method, Method::Ref);
+    }
+
+    #[test]
+    fn an_ad_resolves_only_when_a_campaign_lists_it() {
+        let clue = Clue::Ad("99".into());
+        assert_eq!(clue.lookup(), Lookup::Ad("99"));
+        let found = Attribution::resolve(&clue, Found::AdCampaign(5), 1);
+        assert_eq!((found.method, found.campaign_id), (Method::Ad, Some(5)));
+        assert_eq!(
+            Attribution::resolve(&clue, Found::Nothing, 1),
+            Attribution::none()
+        );
+        assert_eq!(Clue::Nothing.lookup(), Lookup::Nothing);
+    }
+
+    #[test]
+    fn first_touch_wins_and_other_campaigns_are_touches() {
+        let key = TagKey::new(&Secret::new("k"));
+        let attributed = Attribution::resolve(&tagged(&key, true), LINK, 1);
+        assert_eq!(
+            decide(attributed.clone(), Contact::New),
+            Decision::Lead(attributed.clone())
+        );
+        assert_eq!(
+            decide(Attribution::none(), Contact::New),
+            Decision::Lead(Attribution::none()),
+            "an unattributed first message is still a lead"
+        );
+        assert_eq!(
+            decide(
+                attributed.clone(),
+                Contact::Known {
+                    campaign_id: Some(3)
+                }
+            ),
+            Decision::Nothing,
+            "the same campaign again is not a touch"
+        );
+        assert_eq!(
+            decide(
+                attributed.clone(),
+                Contact::Known {
+                    campaign_id: Some(9)
+                }
+            ),
+            Decision::Touch(attributed.clone())
+        );
+        assert_eq!(
+            decide(attributed.clone(), Contact::Known { campaign_id: None }),
+            Decision::Touch(attributed),
+            "a contact who first came unattributed is touched by a later campaign"
+        );
+        assert_eq!(
+            decide(
+                Attribution::none(),
+                Contact::Known {
+                    campaign_id: Some(3)
+                }
+            ),
+            Decision::Nothing
         );
     }
 }

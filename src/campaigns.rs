@@ -3,7 +3,10 @@
 
 use std::str::FromStr;
 
-use crate::money::{AmountInput, Money};
+use crate::{
+    db::{Db, DbError},
+    money::{AmountInput, Money},
+};
 
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
@@ -200,6 +203,23 @@ impl NewCampaign {
             ad_ids,
         })
     }
+}
+
+/// Why a campaign was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Creates a campaign.
+pub async fn create(db: &Db, request: CampaignRequest) -> Result<Campaign, CampaignError> {
+    let campaign = NewCampaign::parse(request).map_err(CampaignError::Invalid)?;
+    let stored = db.insert_campaign(&campaign).await?;
+    tracing::info!(id = stored.id, "campaign created");
+    Ok(stored)
 }
 
 #[cfg(test)]

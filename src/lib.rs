@@ -2,21 +2,33 @@
 //!
 //! Map of the crate:
 //! - [`config`]: settings from `CHATREF_*` variables and an optional TOML file.
-//! - [`store`]: the storage contract, one implementation over SQLite or PostgreSQL.
-//! - [`accounts`], [`campaigns`], [`links`]: the marketer's nouns, validated at the boundary.
-//! - [`platforms`]: one file per chat platform: handle rules and deep-link format.
+//! - [`db`]: the database: product operations over SQLite or PostgreSQL, reads and writes
+//!   only; the rules live in the areas below.
+//! - Areas, each owning its rules and the operations the HTTP API and the CLI share:
+//!   [`accounts`], [`campaigns`], [`links`], [`stores`] (the shops whose codes are printed),
+//!   [`attribution`], [`conversions`], [`contacts`]. Values: [`money`], [`secret`].
+//! - [`platforms`]: one file per chat platform: handle rules, deep-link format, webhook
+//!   verification and parsing into [`platforms::webhook::InboundEvent`]s.
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
 //!   background writer that batches clicks into the database.
 //! - [`inbox`]: group commit of verified webhook calls (stored before they are answered).
-//! - [`http`]: the axum routes of the public contract; [`app`] wires state and serves them.
 //! - [`qr`]: QR codes as PNG or SVG and print sheets as PDF or HTML.
-//! - [`cli`]: the `chatref` command line.
-//! - [`telemetry`]: Prometheus metrics and log set-up.
+//! - Interfaces, which call the areas and never each other: [`http`] (the axum routes of
+//!   the public contract; [`app`] wires state and serves them) and [`cli`].
+//! - [`export`]: spreadsheet-safe CSV; [`telemetry`]: Prometheus metrics and log set-up.
 //!
 //! A click flows `GET /r/{code}` → [`http::redirect`] (link from the in-memory cache, new
 //! click id, 302 to the deep link carrying the ref tag) → bounded queue →
 //! [`clicks::writer`] (classify, geo, device, batch insert). The redirect never waits on
 //! the database.
+//!
+//! A message flows `POST /webhooks/{platform}/{account}` → [`http::webhooks`] (the
+//! platform's adapter verifies the signature on the raw bytes, then parses events) →
+//! [`attribution::Clue::of`] (the ref tag, tag in text or ad id each event offers) →
+//! [`inbox`] (several calls per transaction) → [`db`] records the raw body, skips
+//! redeliveries, looks up what the clue names, and writes what [`attribution::decide`]
+//! says: a new contact and its `first_message` lead, a touch, or nothing. The platform gets
+//! its 200 only after the commit.
 
 pub mod accounts;
 pub mod app;
@@ -25,7 +37,10 @@ pub mod campaigns;
 pub mod cli;
 pub mod clicks;
 pub mod config;
+pub mod contacts;
+pub mod conversions;
 pub mod db;
+pub mod export;
 pub mod http;
 pub mod inbox;
 pub mod links;
@@ -33,4 +48,5 @@ pub mod money;
 pub mod platforms;
 pub mod qr;
 pub mod secret;
+pub mod stores;
 pub mod telemetry;

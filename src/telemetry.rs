@@ -30,6 +30,7 @@ pub struct Metrics {
     clicks_dropped: Counter,
     clicks_failed: Counter,
     queue_depth: Gauge,
+    clicks_writing: Gauge,
 }
 
 impl Default for Metrics {
@@ -47,6 +48,7 @@ impl Metrics {
         let clicks_dropped = Counter::default();
         let clicks_failed = Counter::default();
         let queue_depth = Gauge::default();
+        let clicks_writing = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "clicks",
@@ -68,6 +70,11 @@ impl Metrics {
             "Clicks waiting for the writer",
             queue_depth.clone(),
         );
+        registry.register(
+            "clicks_writing",
+            "Clicks the writer has taken off the queue and is inserting (retries included)",
+            clicks_writing.clone(),
+        );
         for class in ClickClass::ALL {
             // Present from the start, so dashboards see 0 rather than no series.
             let _ = clicks.get_or_create(&ClassLabels {
@@ -81,6 +88,7 @@ impl Metrics {
             clicks_dropped,
             clicks_failed,
             queue_depth,
+            clicks_writing,
         }
     }
 
@@ -106,6 +114,12 @@ impl Metrics {
     /// Counts clicks lost to a database failure.
     pub fn clicks_failed(&self, count: u64) {
         self.clicks_failed.inc_by(count);
+    }
+
+    /// Sets how many clicks the writer is inserting (0 between batches).
+    pub fn set_clicks_writing(&self, count: usize) {
+        self.clicks_writing
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// Dropped clicks so far.

@@ -2,16 +2,15 @@
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use super::output::{cell, json, table};
 use crate::{
-    accounts::{AccountRequest, NewAccount},
-    campaigns::{CampaignRequest, NewCampaign},
+    accounts::{self, AccountRequest, AccountView},
+    campaigns::{self, CampaignRequest},
     config::Config,
     db::Db,
-    http::accounts::AccountView,
     links::{
         BulkLinkRequest, LinkRequest, LinkStats, LinkView, StoreRow, TagKey,
         create::{CreateError, create_bulk, create_link},
@@ -140,21 +139,15 @@ pub async fn account(
             name,
             secrets,
         } => {
-            let account = NewAccount::parse(AccountRequest {
+            let request = AccountRequest {
                 platform,
                 handle,
                 name,
                 secrets: secrets.into_iter().collect(),
-            })
-            .map_err(|e| anyhow::anyhow!(e.0))?;
-            vec![AccountView::new(db.insert_account(&account).await?, config)]
+            };
+            vec![accounts::create(db, config, request).await?]
         }
-        AccountCommand::List => db
-            .list_accounts()
-            .await?
-            .into_iter()
-            .map(|a| AccountView::new(a, config))
-            .collect(),
+        AccountCommand::List => accounts::list(db, config).await?,
     };
     if as_json {
         return json(&views);
@@ -189,7 +182,7 @@ pub async fn campaign(db: &Db, command: CampaignCommand, as_json: bool) -> anyho
             ends_on,
             ad_ids,
         } => {
-            let campaign = NewCampaign::parse(CampaignRequest {
+            let request = CampaignRequest {
                 name,
                 kind,
                 channel,
@@ -198,16 +191,12 @@ pub async fn campaign(db: &Db, command: CampaignCommand, as_json: bool) -> anyho
                 starts_on,
                 ends_on,
                 ad_ids,
-            })
-            .map_err(anyhow::Error::msg)?;
-            vec![db.insert_campaign(&campaign).await?]
+            };
+            vec![campaigns::create(db, request).await?]
         }
         CampaignCommand::List => db.list_campaigns().await?,
         CampaignCommand::Stores { id } => {
-            if db.get_campaign(id).await?.is_none() {
-                bail!("campaign {id} does not exist");
-            }
-            let stats = db.store_stats(id).await?;
+            let stats = crate::stores::results(db, id).await?;
             if as_json {
                 return json(&stats);
             }
@@ -240,11 +229,7 @@ pub async fn campaign(db: &Db, command: CampaignCommand, as_json: bool) -> anyho
             );
             return Ok(());
         }
-        CampaignCommand::Show { id } => vec![
-            db.get_campaign(id)
-                .await?
-                .with_context(|| format!("campaign {id} does not exist"))?,
-        ],
+        CampaignCommand::Show { id } => vec![db.campaign(id).await?],
     };
     if as_json {
         return json(&campaigns);
@@ -316,24 +301,9 @@ pub async fn link(
             let links = create_bulk(db, campaign, request).await.map_err(explain)?;
             links.iter().map(view).collect()
         }
-        LinkCommand::List { campaign } => {
-            if db.get_campaign(campaign).await?.is_none() {
-                bail!("campaign {campaign} does not exist");
-            }
-            db.list_links(campaign).await?.iter().map(view).collect()
-        }
+        LinkCommand::List { campaign } => LinkView::of_campaign(db, config, &key, campaign).await?,
         LinkCommand::Show { id } => {
-            let link = db
-                .get_link(id)
-                .await?
-                .with_context(|| format!("link {id} does not exist"))?;
-            let leads = db.link_leads(id).await?;
-            let stats = LinkStats {
-                link: view(&link),
-                clicks: db.click_counts(id).await?,
-                leads: leads.total,
-                leads_by_method: leads.by_method,
-            };
+            let stats = LinkStats::load(db, config, &key, id).await?;
             if as_json {
                 return json(&stats);
             }

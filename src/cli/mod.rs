@@ -118,9 +118,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Contact(ContactCommand::List { campaign, csv }) => {
             let db = open_db(&config).await?;
-            let rows = db.list_contacts(campaign).await?;
+            let rows = crate::contacts::list(&db, campaign).await?;
             if csv {
-                print!("{}", crate::http::contacts::contacts_csv(&rows));
+                print!("{}", crate::contacts::to_csv(&rows));
             } else if cli.json {
                 output::json(&rows)?;
             } else {

@@ -90,10 +90,7 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
     match command {
         QrCommand::Code { link, out, options } => {
             let options = parse_options(&options)?;
-            let link = db
-                .get_link(link)
-                .await?
-                .with_context(|| format!("link {link} does not exist"))?;
+            let link = db.link(link).await?;
             let text = config.qr_url(&link.code);
             let bytes = match extension(&out).as_str() {
                 "png" => qr::render_png(&text, &options)?,
@@ -110,7 +107,7 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
             caption,
         } => {
             let paper: Paper = paper.parse()?;
-            let links = campaign_links(db, campaign).await?;
+            let links = qr::links::printable_links(db, campaign).await?;
             let items = qr::links::sheet_items(config, &links);
             let bytes = match extension(&out).as_str() {
                 "pdf" => qr::sheet_pdf(&items, paper, caption.as_deref())?,
@@ -130,7 +127,7 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
             if !matches!(format.as_str(), "png" | "svg") {
                 bail!("format `{format}` is not png or svg");
             }
-            let links = campaign_links(db, campaign).await?;
+            let links = qr::links::printable_links(db, campaign).await?;
             let progress = ProgressBar::new(links.len() as u64).with_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} codes {eta}")
                     .expect("static template"),
@@ -155,15 +152,4 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
         }
     }
     Ok(())
-}
-
-async fn campaign_links(db: &Db, campaign: i64) -> anyhow::Result<Vec<crate::links::Link>> {
-    if db.get_campaign(campaign).await?.is_none() {
-        bail!("campaign {campaign} does not exist");
-    }
-    let links = db.list_links(campaign).await?;
-    if links.is_empty() {
-        bail!("campaign {campaign} has no links");
-    }
-    Ok(links)
 }

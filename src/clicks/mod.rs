@@ -84,14 +84,6 @@ pub struct RawClick {
     pub referrer: Option<String>,
 }
 
-/// The current time at microsecond precision, the finest both databases keep, so a click
-/// reads back exactly as it was written.
-pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
-        .expect("a truncated nanosecond is in range")
-}
-
 /// The host of a `Referer` header, lower-cased; `None` for anything that is not a URL.
 pub fn referrer_host(referrer: &str) -> Option<String> {
     url::Url::parse(referrer)

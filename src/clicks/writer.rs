@@ -179,9 +179,17 @@ async fn write_batch(
     })
     .await
     .expect("enriching clicks does not panic");
+    context.metrics.set_clicks_writing(records.len());
+    insert_with_retries(context, &records).await;
+    context.metrics.set_clicks_writing(0);
+    enricher
+}
+
+/// Inserts a batch, retrying with back-off; counts the clicks as stored or failed.
+async fn insert_with_retries(context: &WriterContext, records: &[ClickRecord]) {
     let mut delay = Duration::from_millis(100);
     for attempt in 1..=ATTEMPTS {
-        match context.db.insert_clicks(&records).await {
+        match context.db.insert_clicks(records).await {
             Ok(_) => {
                 for class in ClickClass::ALL {
                     let n = records.iter().filter(|r| r.class == class).count() as u64;
@@ -189,7 +197,7 @@ async fn write_batch(
                         context.metrics.clicks_stored(class, n);
                     }
                 }
-                return enricher;
+                return;
             }
             Err(error) if attempt < ATTEMPTS => {
                 tracing::warn!(%error, attempt, clicks = records.len(), "click batch failed; retrying");
@@ -202,5 +210,4 @@ async fn write_batch(
             }
         }
     }
-    enricher
 }

@@ -39,7 +39,7 @@ const COLUMNS: &str = "id, platform, handle, name, created_at";
 impl Db {
     /// Stores a new account; the same handle twice on one platform is a conflict.
     pub async fn insert_account(&self, account: &NewAccount) -> Result<Account, DbError> {
-        let now = OffsetDateTime::now_utc();
+        let now = super::now();
         let row: AccountRow = on_backend!(self, write pool => {
             sqlx::query_as(&format!(
                 "INSERT INTO accounts (platform, handle, name, secrets, created_at) \
@@ -74,15 +74,15 @@ impl Db {
         rows.into_iter().map(Account::try_from).collect()
     }
 
-    /// One account by id.
-    pub async fn get_account(&self, id: i64) -> Result<Option<Account>, DbError> {
+    /// One account by id; [`DbError::NotFound`] when there is none.
+    pub async fn account(&self, id: i64) -> Result<Account, DbError> {
         let row: Option<AccountRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("SELECT {COLUMNS} FROM accounts WHERE id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await
         })?;
-        row.map(Account::try_from).transpose()
+        Account::try_from(row.ok_or(DbError::NotFound("account", id))?)
     }
 
     /// What verifying an account's webhooks needs, in one query: its platform and its

@@ -48,7 +48,7 @@ impl Db {
     /// Stores a campaign and its ad ids in one transaction; an ad id already claimed by
     /// another campaign is a conflict and nothing is written.
     pub async fn insert_campaign(&self, campaign: &NewCampaign) -> Result<Campaign, DbError> {
-        let now = OffsetDateTime::now_utc();
+        let now = super::now();
         let row: CampaignRow = on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             let row: CampaignRow = sqlx::query_as(&format!(
@@ -102,8 +102,8 @@ impl Db {
             .collect()
     }
 
-    /// One campaign by id.
-    pub async fn get_campaign(&self, id: i64) -> Result<Option<Campaign>, DbError> {
+    /// One campaign by id; [`DbError::NotFound`] when there is none.
+    pub async fn campaign(&self, id: i64) -> Result<Campaign, DbError> {
         let found: Option<(CampaignRow, Vec<String>)> = on_backend!(self, pool => {
             let row: Option<CampaignRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1"))
                 .bind(id)
@@ -120,6 +120,7 @@ impl Db {
                 None => Ok(None),
             }
         })?;
-        found.map(|(row, ads)| row.into_campaign(ads)).transpose()
+        let (row, ads) = found.ok_or(DbError::NotFound("campaign", id))?;
+        row.into_campaign(ads)
     }
 }

@@ -65,7 +65,7 @@ impl Db {
     /// bulk store list is never half-created. A store name already used in the campaign is a
     /// conflict.
     pub async fn insert_links(&self, links: &[NewLink]) -> Result<Vec<Link>, DbError> {
-        let now = OffsetDateTime::now_utc();
+        let now = super::now();
         let ids: Vec<i64> = on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             let mut ids = Vec::with_capacity(links.len());
@@ -100,21 +100,20 @@ impl Db {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             // Committed above, so a new read sees it on either backend (SQLite WAL included).
-            let link = self.get_link(id).await?;
-            out.push(link.ok_or_else(|| DbError::Corrupt(format!("link {id} vanished")))?);
+            out.push(self.link(id).await?);
         }
         Ok(out)
     }
 
-    /// One link by id.
-    pub async fn get_link(&self, id: i64) -> Result<Option<Link>, DbError> {
+    /// One link by id; [`DbError::NotFound`] when there is none.
+    pub async fn link(&self, id: i64) -> Result<Link, DbError> {
         let row: Option<LinkRow> = on_backend!(self, pool => {
             sqlx::query_as(&format!("{SELECT} WHERE l.id = $1"))
                 .bind(id)
                 .fetch_optional(pool)
                 .await
         })?;
-        row.map(Link::try_from).transpose()
+        Link::try_from(row.ok_or(DbError::NotFound("link", id))?)
     }
 
     /// One link by its short code (the redirect's cache miss path).

@@ -21,7 +21,7 @@ mod webhooks;
 use sqlx::{PgPool, SqlitePool};
 
 pub use clicks::{ClickCounts, ClickRecord};
-pub use conversions::{Conversion, ConversionError, ConversionSubject};
+pub use conversions::ConversionSource;
 pub use stores::StoreStats;
 pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload, WebhookCall};
 
@@ -32,6 +32,9 @@ pub enum DbError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The campaign, link or account asked for by id does not exist.
+    #[error("{0} {1} does not exist")]
+    NotFound(&'static str, i64),
     /// A uniqueness rule of the product was hit (same handle, store name, ad id).
     #[error("{0}")]
     Conflict(String),
@@ -115,6 +118,14 @@ impl Db {
             Db::Postgres(pool) => pool.close().await,
         }
     }
+}
+
+/// The current time at microsecond precision, the finest both databases keep, so every
+/// stored time reads back exactly as it was written on either backend.
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .expect("a truncated nanosecond is in range")
 }
 
 /// Maps a unique-constraint violation to a product conflict with `message`.

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::{Db, DbError, on_backend};
 use crate::{
-    attribution::{Attribution, Clue, Method},
+    attribution::{self, Attribution, Clue, Contact, Decision, Found, Lookup},
     platforms::{Platform, webhook::InboundEvent},
 };
 
@@ -67,8 +67,10 @@ pub struct ContactRow {
     pub seconds_from_click: Option<i64>,
 }
 
-/// Records one event inside an open transaction `$tx` (either backend): dedupe, attribute,
-/// create the contact and lead or a touch. Evaluates to `(new_event, new_lead)`.
+/// Records one event inside an open transaction `$tx` (either backend): dedupe, look up what
+/// its clue names, and write what [`attribution::decide`] says. Evaluates to
+/// `(new_event, new_lead)`. The rules live in [`crate::attribution`]; this only reads and
+/// writes.
 macro_rules! record_event {
     ($tx:expr, $account_id:expr, $platform:expr, $item:expr) => {{
         let event = &$item.event;
@@ -90,57 +92,38 @@ macro_rules! record_event {
         match inserted {
             None => (false, false),
             Some(inbound_id) => {
-                let attribution: Attribution = match &$item.clue {
-                    Clue::Tag { tag, .. } => {
-                        let link: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
-                            "SELECT id, campaign_id, account_id FROM links WHERE code = $1",
-                        )
-                        .bind(tag.code.as_str())
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                        match link {
-                            // A chat link must target the account the message arrived on.
-                            Some((link_id, campaign_id, link_account))
-                                if link_account.is_none_or(|a| a == $account_id) =>
-                            {
-                                Attribution {
-                                    method: $item.clue.method(),
-                                    campaign_id: Some(campaign_id),
-                                    link_id: Some(link_id),
-                                    click_id: tag.click_id.as_ref().map(|c| c.as_str().to_owned()),
-                                }
-                            }
-                            _ => Attribution::none(),
-                        }
-                    }
-                    Clue::Ad(ad_id) => {
-                        let campaign: Option<i64> = sqlx::query_scalar(
-                            "SELECT campaign_id FROM campaign_ad_ids WHERE ad_id = $1",
-                        )
-                        .bind(ad_id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                        match campaign {
-                            Some(campaign_id) => Attribution {
-                                method: Method::Ad,
-                                campaign_id: Some(campaign_id),
-                                link_id: None,
-                                click_id: None,
-                            },
-                            None => Attribution::none(),
-                        }
-                    }
-                    Clue::Nothing => Attribution::none(),
+                let found = match $item.clue.lookup() {
+                    Lookup::LinkCode(code) => sqlx::query_as::<_, (i64, i64, Option<i64>)>(
+                        "SELECT id, campaign_id, account_id FROM links WHERE code = $1",
+                    )
+                    .bind(code)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+                    .map_or(Found::Nothing, |(link_id, campaign_id, account_id)| Found::Link {
+                        link_id,
+                        campaign_id,
+                        account_id,
+                    }),
+                    Lookup::Ad(ad_id) => sqlx::query_scalar::<_, i64>(
+                        "SELECT campaign_id FROM campaign_ad_ids WHERE ad_id = $1",
+                    )
+                    .bind(ad_id)
+                    .fetch_optional(&mut *$tx)
+                    .await?
+                    .map_or(Found::Nothing, Found::AdCampaign),
+                    Lookup::Nothing => Found::Nothing,
                 };
-                let existing: Option<Option<i64>> = sqlx::query_scalar(
+                let contact = sqlx::query_scalar::<_, Option<i64>>(
                     "SELECT campaign_id FROM contacts WHERE account_id = $1 AND platform_user = $2",
                 )
                 .bind($account_id)
                 .bind(&event.contact_id)
                 .fetch_optional(&mut *$tx)
-                .await?;
-                match existing {
-                    None => {
+                .await?
+                .map_or(Contact::New, |campaign_id| Contact::Known { campaign_id });
+                let attribution = Attribution::resolve(&$item.clue, found, $account_id);
+                match attribution::decide(attribution, contact) {
+                    Decision::Lead(attribution) => {
                         sqlx::query(
                             "INSERT INTO contacts (account_id, platform, platform_user, first_seen_at, method, campaign_id, link_id, click_id) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -171,27 +154,24 @@ macro_rules! record_event {
                         .await?;
                         (true, true)
                     }
-                    Some(first_campaign) => {
-                        if attribution.method != Method::None
-                            && attribution.campaign_id != first_campaign
-                        {
-                            sqlx::query(
-                                "INSERT INTO touches (account_id, platform_user, at, method, campaign_id, link_id, click_id, inbound_event_id) \
-                                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                            )
-                            .bind($account_id)
-                            .bind(&event.contact_id)
-                            .bind(event.at)
-                            .bind(attribution.method.as_str())
-                            .bind(attribution.campaign_id)
-                            .bind(attribution.link_id)
-                            .bind(&attribution.click_id)
-                            .bind(inbound_id)
-                            .execute(&mut *$tx)
-                            .await?;
-                        }
+                    Decision::Touch(attribution) => {
+                        sqlx::query(
+                            "INSERT INTO touches (account_id, platform_user, at, method, campaign_id, link_id, click_id, inbound_event_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        )
+                        .bind($account_id)
+                        .bind(&event.contact_id)
+                        .bind(event.at)
+                        .bind(attribution.method.as_str())
+                        .bind(attribution.campaign_id)
+                        .bind(attribution.link_id)
+                        .bind(&attribution.click_id)
+                        .bind(inbound_id)
+                        .execute(&mut *$tx)
+                        .await?;
                         (true, false)
                     }
+                    Decision::Nothing => (true, false),
                 }
             }
         }
@@ -207,7 +187,7 @@ impl Db {
         &self,
         calls: &[WebhookCall],
     ) -> Result<Vec<IngestSummary>, DbError> {
-        let now = OffsetDateTime::now_utc();
+        let now = super::now();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             let mut summaries = Vec::with_capacity(calls.len());
@@ -281,7 +261,7 @@ impl Db {
         &self,
         campaign_id: Option<i64>,
     ) -> Result<Vec<ContactRow>, DbError> {
-        let mut rows: Vec<ContactRow> = on_backend!(self, pool => {
+        Ok(on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT c.id, c.account_id, c.platform, c.platform_user, c.first_seen_at, c.method, \
                         c.campaign_id, cp.name AS campaign_name, c.link_id, l.code AS link_code, l.store, c.click_id, \
@@ -293,13 +273,7 @@ impl Db {
             .bind(campaign_id)
             .fetch_all(pool)
             .await
-        })?;
-        for row in &mut rows {
-            row.seconds_from_click = row
-                .click_at
-                .map(|clicked| (row.first_seen_at - clicked).whole_seconds());
-        }
-        Ok(rows)
+        })?)
     }
 
     /// First-message conversions (leads) of one link, by attribution method.

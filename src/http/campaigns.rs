@@ -1,4 +1,5 @@
-//! `POST /api/campaigns`, `GET /api/campaigns`, `GET /api/campaigns/{id}`.
+//! `POST /api/campaigns`, `GET /api/campaigns`, `GET /api/campaigns/{id}`,
+//! `GET /api/campaigns/{id}/stores`.
 
 use axum::{Json, extract::State, http::StatusCode};
 
@@ -8,17 +9,24 @@ use super::{
 };
 use crate::{
     app::AppState,
-    campaigns::{Campaign, CampaignRequest, NewCampaign},
-    db::StoreStats,
+    campaigns::{self, Campaign, CampaignError, CampaignRequest},
+    stores::{self, StoreStats},
 };
+
+impl From<CampaignError> for ApiError {
+    fn from(error: CampaignError) -> Self {
+        match error {
+            CampaignError::Invalid(m) => ApiError::invalid(m),
+            CampaignError::Db(e) => e.into(),
+        }
+    }
+}
 
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<CampaignRequest>,
 ) -> Result<(StatusCode, Json<Campaign>), ApiError> {
-    let campaign = NewCampaign::parse(request).map_err(ApiError::invalid)?;
-    let stored = state.db.insert_campaign(&campaign).await?;
-    tracing::info!(id = stored.id, "campaign created");
+    let stored = campaigns::create(&state.db, request).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -30,21 +38,13 @@ pub async fn show(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Campaign>, ApiError> {
-    state
-        .db
-        .get_campaign(id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("campaign {id} does not exist")))
+    Ok(Json(state.db.campaign(id).await?))
 }
 
-/// `GET /api/campaigns/{id}/stores`: scans, clicks, chats and later conversions per store.
+/// Scans, clicks, chats and later conversions per store.
 pub async fn stores(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<StoreStats>>, ApiError> {
-    if state.db.get_campaign(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("campaign {id} does not exist")));
-    }
-    Ok(Json(state.db.store_stats(id).await?))
+    Ok(Json(stores::results(&state.db, id).await?))
 }

@@ -69,8 +69,9 @@ impl From<DbError> for ApiError {
     fn from(error: DbError) -> Self {
         match error {
             DbError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
+            DbError::NotFound(..) => Self::not_found(error.to_string()),
             other => {
-                tracing::error!(error = %other, "store failure");
+                tracing::error!(error = %other, "database failure");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
@@ -93,7 +94,6 @@ impl From<LinkError> for ApiError {
 impl From<CreateError> for ApiError {
     fn from(error: CreateError) -> Self {
         match error {
-            CreateError::CampaignNotFound(_) => Self::not_found(error.to_string()),
             CreateError::Link(e) => e.into(),
             CreateError::Db(e) => e.into(),
             CreateError::Rows(ref rows) => ApiError {

@@ -25,6 +25,15 @@ use crate::{
 /// Rendered images kept in memory before the cache starts over.
 pub const CACHE_ENTRIES: usize = 512;
 
+impl From<qr::links::PrintError> for ApiError {
+    fn from(error: qr::links::PrintError) -> Self {
+        match error {
+            qr::links::PrintError::NoLinks(_) => ApiError::invalid(error.to_string()),
+            qr::links::PrintError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<QrError> for ApiError {
     fn from(error: QrError) -> Self {
         match error {
@@ -88,11 +97,7 @@ async fn code(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let link = state
-        .db
-        .get_link(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("link {id} does not exist")))?;
+    let link = state.db.link(id).await?;
     let mut params = pairs(query.as_deref());
     let options = QrOptions::from_pairs(params.clone())?;
     params.sort();
@@ -172,15 +177,7 @@ pub async fn sheet(
             }
         }
     }
-    if state.db.get_campaign(id).await?.is_none() {
-        return Err(ApiError::not_found(format!("campaign {id} does not exist")));
-    }
-    let links = state.db.list_links(id).await?;
-    if links.is_empty() {
-        return Err(ApiError::invalid(format!(
-            "campaign {id} has no links to print"
-        )));
-    }
+    let links = qr::links::printable_links(&state.db, id).await?;
     let items = qr::links::sheet_items(&state.config, &links);
     let (content_type, file, body): (&'static str, String, Bytes) = match format.as_str() {
         "pdf" => {

@@ -61,7 +61,7 @@ pub async fn follow(
     state.clicks.record(RawClick {
         click_id,
         link_id: link.id,
-        at: crate::clicks::now(),
+        at: crate::db::now(),
         via: via_of(query.as_deref()),
         prefetch: is_prefetch(method == Method::HEAD, header),
         ip: client_ip(&state, peer, headers),

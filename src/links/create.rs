@@ -7,8 +7,6 @@ use crate::db::{Db, DbError};
 /// Why links were not created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
-    #[error("campaign {0} does not exist")]
-    CampaignNotFound(i64),
     #[error(transparent)]
     Link(#[from] LinkError),
     #[error("{} of the store rows are invalid; nothing was created", .0.len())]
@@ -23,21 +21,18 @@ pub async fn create_link(
     campaign_id: i64,
     request: LinkRequest,
 ) -> Result<Link, CreateError> {
-    let campaign = db
-        .get_campaign(campaign_id)
-        .await?
-        .ok_or(CreateError::CampaignNotFound(campaign_id))?;
+    let campaign = db.campaign(campaign_id).await?;
     let account = match request.account_id {
-        Some(id) => Some(
-            db.get_account(id)
-                .await?
-                .ok_or(LinkError::UnknownAccount(id))?,
-        ),
+        Some(id) => Some(db.account(id).await?),
         None => None,
     };
     let link = NewLink::parse(&campaign, account.as_ref(), request)?;
-    let mut created = db.insert_links(std::slice::from_ref(&link)).await?;
-    Ok(created.remove(0))
+    let created = db
+        .insert_links(std::slice::from_ref(&link))
+        .await?
+        .remove(0);
+    tracing::info!(id = created.id, code = %created.code, "link created");
+    Ok(created)
 }
 
 /// Creates one link per store; every row is checked (including against the campaign's
@@ -47,16 +42,9 @@ pub async fn create_bulk(
     campaign_id: i64,
     request: BulkLinkRequest,
 ) -> Result<Vec<Link>, CreateError> {
-    let campaign = db
-        .get_campaign(campaign_id)
-        .await?
-        .ok_or(CreateError::CampaignNotFound(campaign_id))?;
+    let campaign = db.campaign(campaign_id).await?;
     let account = match request.account_id {
-        Some(id) => Some(
-            db.get_account(id)
-                .await?
-                .ok_or(LinkError::UnknownAccount(id))?,
-        ),
+        Some(id) => Some(db.account(id).await?),
         None => None,
     };
     let existing: Vec<String> = db
@@ -78,7 +66,11 @@ pub async fn create_bulk(
         })
         .collect();
     let mut rows = match NewLink::parse_bulk(&campaign, account.as_ref(), request) {
-        Ok(links) if taken.is_empty() => return Ok(db.insert_links(&links).await?),
+        Ok(links) if taken.is_empty() => {
+            let created = db.insert_links(&links).await?;
+            tracing::info!(campaign_id, count = created.len(), "store links created");
+            return Ok(created);
+        }
         Ok(_) => taken,
         Err(invalid) => {
             let mut rows = invalid.rows;

@@ -6,7 +6,11 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::{Link, LinkCode, RefTag, TagKey};
-use crate::{config::Config, db::ClickCounts, platforms::Platform};
+use crate::{
+    config::Config,
+    db::{ClickCounts, Db, DbError},
+    platforms::Platform,
+};
 
 /// A link with its public URLs.
 #[derive(Debug, Clone, Serialize)]
@@ -76,5 +80,38 @@ impl LinkView {
             wechat_qr_url: link.wechat_qr_url.clone(),
             created_at: link.created_at,
         }
+    }
+}
+
+impl LinkView {
+    /// Every link of a campaign ([`DbError::NotFound`] for an unknown campaign).
+    pub async fn of_campaign(
+        db: &Db,
+        config: &Config,
+        key: &TagKey,
+        campaign_id: i64,
+    ) -> Result<Vec<LinkView>, DbError> {
+        db.campaign(campaign_id).await?;
+        Ok(db
+            .list_links(campaign_id)
+            .await?
+            .iter()
+            .map(|l| LinkView::new(l, config, key))
+            .collect())
+    }
+}
+
+impl LinkStats {
+    /// A link with its clicks and leads.
+    pub async fn load(db: &Db, config: &Config, key: &TagKey, id: i64) -> Result<Self, DbError> {
+        let link = db.link(id).await?;
+        let clicks = db.click_counts(id).await?;
+        let leads = db.link_leads(id).await?;
+        Ok(LinkStats {
+            link: LinkView::new(&link, config, key),
+            clicks,
+            leads: leads.total,
+            leads_by_method: leads.by_method,
+        })
     }
 }

@@ -2,7 +2,6 @@
 //! `postback.referral`, `message.referral` or a top-level `referral`, in Messenger's webhook
 //! envelope, which [`InstagramAdapter`] reads.
 
-use super::messenger;
 use super::meta;
 use super::webhook::{Handshake, Parsed, WebhookAdapter, WebhookError, WebhookRequest};
 use super::{InvalidHandle, check_chars};
@@ -52,7 +51,7 @@ impl WebhookAdapter for InstagramAdapter {
     /// An ig.me ref arrives as `postback.referral` (Icebreaker), `message.referral` (typed
     /// first message) or a top-level `referral` (existing thread), as on Messenger.
     fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
-        messenger::parse_messaging(body, "instagram")
+        meta::parse_messaging(body, "instagram")
     }
 }
 

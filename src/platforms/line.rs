@@ -179,7 +179,7 @@ fn inbound_event(event: Event) -> Result<Option<InboundEvent>, WebhookError> {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{HeaderMap, HeaderValue};
+    use http::{HeaderMap, HeaderValue};
 
     use super::*;
     use crate::secret::Secret;

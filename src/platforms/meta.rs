@@ -1,13 +1,17 @@
 //! What Messenger, Instagram and WhatsApp share: Meta signs every webhook body with the app
 //! secret, subscribes a callback with the `hub.*` handshake, and stamps events with Unix
-//! timestamps whose unit and JSON type vary by product (PLATFORMS.md §1.4–1.6, §3.2–3.3).
+//! timestamps whose unit and JSON type vary by product (PLATFORMS.md §1.4–1.6, §3.2–3.3);
+//! Messenger and Instagram also share the `entry[].messaging[]` envelope ([`parse_messaging`]).
 
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
-use super::webhook::{Handshake, WebhookError, WebhookRequest, query_param, require_secret};
+use super::webhook::{
+    EventKind, Handshake, InboundEvent, Parsed, WebhookError, WebhookRequest, query_param,
+    require_secret,
+};
 use crate::accounts::AccountSecrets;
 
 /// The header carrying `sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`.
@@ -121,11 +125,200 @@ impl Timestamp {
     }
 }
 
+/// Parses the Messenger Platform envelope, `entry[].messaging[]`, which Instagram Messaging
+/// shares (PLATFORMS.md §1.4, §2); `object` tells the two apart.
+///
+/// One item becomes at most one event: a customer's message, a postback, or a thread-opening
+/// referral. Echoes of our own messages, delivery and read receipts, reactions, edits and
+/// anything newer are skipped, and their fields are not required.
+pub(crate) fn parse_messaging(body: &[u8], object: &str) -> Result<Parsed, WebhookError> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| WebhookError::Malformed(format!("not a `{object}` webhook body: {e}")))?;
+    if envelope.object != object {
+        return Err(WebhookError::Malformed(format!(
+            "the body's `object` is `{}`; this webhook receives `{object}`",
+            envelope.object
+        )));
+    }
+    let mut events = Vec::new();
+    // Meta batches: every entry and every item must be read (§1.8).
+    for (i, entry) in envelope.entry.iter().enumerate() {
+        for (j, item) in entry.messaging.iter().enumerate() {
+            let event = item
+                .to_event()
+                .map_err(|e| WebhookError::Malformed(format!("entry[{i}].messaging[{j}]: {e}")))?;
+            events.extend(event);
+        }
+    }
+    Ok(Parsed { events })
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    object: String,
+    entry: Vec<Entry>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    /// Absent on entries for other subscriptions (a Page's `feed` sends `changes`).
+    #[serde(default)]
+    messaging: Vec<Messaging>,
+}
+
+/// One item of `messaging[]`; only the fields we read are declared.
+#[derive(Deserialize)]
+struct Messaging {
+    sender: Option<Party>,
+    recipient: Option<Party>,
+    timestamp: Option<Timestamp>,
+    message: Option<Message>,
+    postback: Option<Postback>,
+    referral: Option<Referral>,
+}
+
+#[derive(Deserialize)]
+struct Party {
+    id: Option<String>,
+    /// The chat plugin's sender has a `user_ref` instead of a PSID (§1.3).
+    user_ref: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    mid: Option<String>,
+    text: Option<String>,
+    /// Set on copies of what the Page itself sent.
+    #[serde(default)]
+    is_echo: bool,
+    referral: Option<Referral>,
+}
+
+#[derive(Deserialize)]
+struct Postback {
+    /// Sent since Graph v11.0; older versions have none (§1.4).
+    mid: Option<String>,
+    referral: Option<Referral>,
+}
+
+/// `ref` is our tag (or the ad's own ref); `ad_id` marks a Click-to-Messenger/Direct ad. A
+/// Shops `referral` carries only `product.id` and so yields neither (§1.4).
+#[derive(Deserialize)]
+struct Referral {
+    #[serde(rename = "ref")]
+    ref_value: Option<String>,
+    ad_id: Option<String>,
+}
+
+impl Referral {
+    fn ref_value(&self) -> Option<String> {
+        non_empty(&self.ref_value)
+    }
+
+    fn ad_id(&self) -> Option<String> {
+        non_empty(&self.ad_id)
+    }
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// What one `messaging[]` item can be, once echoes and receipts are set aside.
+enum Item<'a> {
+    Message(&'a Message),
+    Postback(&'a Postback),
+    Referral(&'a Referral),
+}
+
+impl Messaging {
+    fn item(&self) -> Option<Item<'_>> {
+        if let Some(message) = &self.message {
+            return (!message.is_echo).then_some(Item::Message(message));
+        }
+        if let Some(postback) = &self.postback {
+            return Some(Item::Postback(postback));
+        }
+        // Anything else (delivery, read, reaction, message_edit, optin, …) is not an event.
+        self.referral.as_ref().map(Item::Referral)
+    }
+
+    fn to_event(&self) -> Result<Option<InboundEvent>, String> {
+        let Some(item) = self.item() else {
+            return Ok(None);
+        };
+        let contact_id = self
+            .sender
+            .as_ref()
+            .and_then(|s| s.id.clone().or_else(|| s.user_ref.clone()))
+            .ok_or("no `sender.id` or `sender.user_ref`")?;
+        let timestamp = self.timestamp.as_ref().ok_or("no `timestamp`")?;
+        let at = timestamp.read_millis().map_err(|e| e.to_string())?;
+
+        let (kind, dedupe_key, referral, text) = match item {
+            Item::Message(message) => {
+                let mid = message.mid.clone().ok_or("a message without `mid`")?;
+                (
+                    EventKind::Message,
+                    mid,
+                    message.referral.as_ref(),
+                    message.text.clone(),
+                )
+            }
+            Item::Postback(postback) => {
+                let key = match &postback.mid {
+                    Some(mid) => mid.clone(),
+                    None => format!(
+                        "postback:{}:{contact_id}:{}",
+                        self.recipient_id()?,
+                        timestamp.raw()
+                    ),
+                };
+                (EventKind::Postback, key, postback.referral.as_ref(), None)
+            }
+            Item::Referral(referral) => {
+                // Open-thread referrals carry no id (§1.8), so the key is built from what a
+                // redelivery repeats: `ref:<recipient>:<sender>:<timestamp>:<ref or ad_id>`.
+                let tag = referral
+                    .ref_value()
+                    .or_else(|| referral.ad_id())
+                    .unwrap_or_default();
+                let key = format!(
+                    "ref:{}:{contact_id}:{}:{tag}",
+                    self.recipient_id()?,
+                    timestamp.raw()
+                );
+                (EventKind::Referral, key, Some(referral), None)
+            }
+        };
+        Ok(Some(InboundEvent {
+            contact_id,
+            dedupe_key,
+            at,
+            kind,
+            ref_value: referral.and_then(Referral::ref_value),
+            ad_id: referral.and_then(Referral::ad_id),
+            ctwa_clid: None,
+            text,
+        }))
+    }
+
+    fn recipient_id(&self) -> Result<&str, String> {
+        self.recipient
+            .as_ref()
+            .and_then(|r| r.id.as_deref())
+            .ok_or_else(|| "no `recipient.id`".to_owned())
+    }
+}
+
 /// Signing and fixture helpers for the three Meta adapters' tests.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use axum::http::{HeaderMap, HeaderValue};
     use hmac::{Hmac, Mac};
+    use http::{HeaderMap, HeaderValue};
     use sha2::Sha256;
 
     use super::SIGNATURE_HEADER;
@@ -216,7 +409,7 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::HeaderMap;
+    use http::HeaderMap;
 
     use super::test_support::{APP_SECRET, VERIFY_TOKEN, headers_with, secrets, signature};
     use super::*;

@@ -183,7 +183,7 @@ fn is_start_payload(payload: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{HeaderMap, HeaderValue};
+    use http::{HeaderMap, HeaderValue};
     use time::OffsetDateTime;
 
     use super::*;

@@ -174,7 +174,7 @@ fn from_unix_millis(millis: i64) -> Result<OffsetDateTime, WebhookError> {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{HeaderMap, HeaderValue};
+    use http::{HeaderMap, HeaderValue};
 
     use super::*;
     use crate::secret::Secret;

@@ -2,7 +2,7 @@
 //! raw bytes before parsing anything, answer the platform's handshake, and parse the body into
 //! [`InboundEvent`]s: one shape for seven platforms.
 
-use axum::http::HeaderMap;
+use http::HeaderMap;
 use time::OffsetDateTime;
 
 use crate::accounts::AccountSecrets;

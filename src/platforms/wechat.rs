@@ -246,7 +246,7 @@ mod tests {
     }
 
     fn verify(query: &str, secrets: &AccountSecrets) -> Result<(), WebhookError> {
-        let headers = axum::http::HeaderMap::new();
+        let headers = http::HeaderMap::new();
         let body = fill(SUBSCRIBE_QRSCENE, "cmp_K7Q2");
         let request = WebhookRequest {
             headers: &headers,

@@ -1,7 +1,31 @@
 //! QR codes of stored links: what they encode and how a campaign's sheet is labelled.
 
 use super::SheetItem;
-use crate::{config::Config, links::Link};
+use crate::{
+    config::Config,
+    db::{Db, DbError},
+    links::Link,
+};
+
+/// Why a campaign's codes cannot be printed.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    #[error("campaign {0} has no links to print")]
+    NoLinks(i64),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The links of a campaign to print, in sheet order; an unknown campaign or one without
+/// links is an error.
+pub async fn printable_links(db: &Db, campaign_id: i64) -> Result<Vec<Link>, PrintError> {
+    db.campaign(campaign_id).await?;
+    let links = db.list_links(campaign_id).await?;
+    if links.is_empty() {
+        return Err(PrintError::NoLinks(campaign_id));
+    }
+    Ok(links)
+}
 
 /// One sheet cell per link: the code of its scan URL, the store (or label, or code) as title
 /// and the short URL in text for people who cannot scan.

@@ -83,7 +83,7 @@ fn click(link_id: i64, click_id: &str) -> ClickRecord {
     ClickRecord {
         click_id: click_id.into(),
         link_id,
-        at: chatref::clicks::now(),
+        at: chatref::db::now(),
         via: Via::Link,
         class: ClickClass::Human,
         visitor: "v1".into(),
@@ -135,7 +135,7 @@ async fn links_are_stored_all_or_nothing(backend: Backend) {
     let database = TestDatabase::new(backend).await;
     let db = database.connect().await;
     let (campaign_id, _) = campaign_with_link(&db).await;
-    let campaign = db.get_campaign(campaign_id).await.unwrap().unwrap();
+    let campaign = db.campaign(campaign_id).await.unwrap();
     let with_store = |name: &str| {
         NewLink::parse(
             &campaign,
@@ -181,3 +181,296 @@ crate::on_both_backends!(
     links_are_stored_all_or_nothing,
     the_service_secret_is_made_once,
 );
+
+mod contract {
+    //! Every public database operation, on both backends, against the same expectations.
+
+    use std::collections::BTreeMap;
+
+    use chatref::{
+        accounts::{AccountRequest, NewAccount},
+        attribution::Clue,
+        campaigns::{CampaignRequest, NewCampaign},
+        conversions::{ConversionKind, ConversionSubject},
+        db::{ClueEvent, Db, DbError, WebhookCall},
+        links::{ClickId, LinkCode, LinkRequest, NewLink, TagKey},
+        platforms::{
+            Platform,
+            webhook::{EventKind, InboundEvent},
+        },
+        secret::Secret,
+    };
+
+    use crate::helpers::{Backend, TestDatabase};
+
+    async fn account(db: &Db) -> i64 {
+        let request = AccountRequest {
+            platform: "telegram".into(),
+            handle: "CoastShopBot".into(),
+            name: Some("Coast".into()),
+            secrets: BTreeMap::from([("secret_token".into(), "s3cr3t".into())]),
+        };
+        db.insert_account(&NewAccount::parse(request).unwrap())
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn campaign(db: &Db, kind: &str, ad_ids: &[&str]) -> i64 {
+        let request = CampaignRequest {
+            name: format!("{kind} campaign"),
+            kind: kind.into(),
+            channel: None,
+            currency: None,
+            budget: None,
+            starts_on: None,
+            ends_on: None,
+            ad_ids: ad_ids.iter().map(|a| a.to_string()).collect(),
+        };
+        db.insert_campaign(&NewCampaign::parse(request).unwrap())
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn chat_links(db: &Db, campaign_id: i64, account_id: i64, stores: &[Option<&str>]) {
+        let campaign = db.campaign(campaign_id).await.unwrap();
+        let account = db.account(account_id).await.unwrap();
+        let links: Vec<NewLink> = stores
+            .iter()
+            .map(|store| {
+                let request = LinkRequest {
+                    account_id: Some(account_id),
+                    destination_url: None,
+                    label: None,
+                    store: store.map(str::to_owned),
+                    prefill_text: None,
+                    utm: BTreeMap::new(),
+                    wechat_qr_url: None,
+                };
+                NewLink::parse(&campaign, Some(&account), request).unwrap()
+            })
+            .collect();
+        db.insert_links(&links).await.unwrap();
+    }
+
+    async fn accounts_are_found_by_id_and_keep_their_secrets(backend: Backend) {
+        let database = TestDatabase::new(backend).await;
+        let db = database.connect().await;
+        let id = account(&db).await;
+        let listed = db.list_accounts().await.unwrap();
+        assert_eq!(listed.len(), 1);
+        let found = db.account(id).await.unwrap();
+        assert_eq!(
+            (found.handle.as_str(), found.name.as_deref()),
+            ("CoastShopBot", Some("Coast"))
+        );
+        assert_eq!(
+            found.created_at, listed[0].created_at,
+            "times read back exactly"
+        );
+        let (platform, secrets) = db.webhook_account(id).await.unwrap().unwrap();
+        assert_eq!(platform, Platform::Telegram);
+        assert!(secrets["secret_token"].matches(b"s3cr3t"));
+        assert!(db.webhook_account(id + 1).await.unwrap().is_none());
+        assert!(matches!(
+            db.account(id + 1).await,
+            Err(DbError::NotFound("account", _))
+        ));
+        db.close().await;
+    }
+
+    async fn campaigns_keep_their_ad_ids_and_a_missing_one_is_not_found(backend: Backend) {
+        let database = TestDatabase::new(backend).await;
+        let db = database.connect().await;
+        let id = campaign(&db, "direct_to_chat", &["222", "111"]).await;
+        campaign(&db, "landing_page", &[]).await;
+        let found = db.campaign(id).await.unwrap();
+        assert_eq!(found.ad_ids, ["111", "222"]);
+        let listed = db.list_campaigns().await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].created_at, found.created_at);
+        let err = db.campaign(id + 10).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("campaign {} does not exist", id + 10)
+        );
+        db.close().await;
+    }
+
+    async fn per_store_lists_order_the_same_on_both_backends(backend: Backend) {
+        let database = TestDatabase::new(backend).await;
+        let db = database.connect().await;
+        let account_id = account(&db).await;
+        let campaign_id = campaign(&db, "direct_to_chat", &[]).await;
+        chat_links(
+            &db,
+            campaign_id,
+            account_id,
+            &[Some("b"), None, Some("Z"), Some("a")],
+        )
+        .await;
+        let stats = db.store_stats(campaign_id).await.unwrap();
+        let order: Vec<Option<&str>> = stats.iter().map(|s| s.store.as_deref()).collect();
+        assert_eq!(order, [Some("Z"), Some("a"), Some("b"), None]);
+        let mut stores = db.campaign_stores(campaign_id).await.unwrap();
+        stores.sort();
+        assert_eq!(stores, ["Z", "a", "b"]);
+        let links = db.list_links(campaign_id).await.unwrap();
+        let by_code = db.link_by_code(&links[0].code).await.unwrap().unwrap();
+        assert_eq!(by_code.id, links[0].id);
+        assert_eq!(
+            db.link(links[0].id).await.unwrap().created_at,
+            links[0].created_at
+        );
+        assert!(db.link_by_code("nothing").await.unwrap().is_none());
+        assert!(matches!(
+            db.link(links[3].id + 1).await,
+            Err(DbError::NotFound("link", _))
+        ));
+        db.close().await;
+    }
+
+    fn message(key: &TagKey, user: &str, dedupe: &str, ref_value: Option<String>) -> ClueEvent {
+        let event = InboundEvent {
+            contact_id: user.into(),
+            dedupe_key: dedupe.into(),
+            at: chatref::db::now(),
+            kind: EventKind::Message,
+            ref_value,
+            ad_id: None,
+            ctwa_clid: None,
+            text: Some("hi".into()),
+        };
+        ClueEvent {
+            clue: Clue::of(key, &event),
+            event,
+        }
+    }
+
+    async fn webhook_calls_make_one_lead_per_contact_and_rebuild_the_same(backend: Backend) {
+        let database = TestDatabase::new(backend).await;
+        let db = database.connect().await;
+        let key = TagKey::new(&Secret::new("contract"));
+        let account_id = account(&db).await;
+        let first = campaign(&db, "direct_to_chat", &[]).await;
+        let second = campaign(&db, "direct_to_chat", &[]).await;
+        chat_links(&db, first, account_id, &[Some("North")]).await;
+        chat_links(&db, second, account_id, &[Some("South")]).await;
+        let north = db.list_links(first).await.unwrap().remove(0);
+        let south = db.list_links(second).await.unwrap().remove(0);
+        let tag = |code: &str| {
+            let code = LinkCode::parse(code).unwrap();
+            chatref::links::RefTag::for_click(&key, &code, &ClickId::generate())
+        };
+        let call = |events: Vec<ClueEvent>, body: &str| WebhookCall {
+            platform: Platform::Telegram,
+            account_id,
+            body: body.as_bytes().to_vec(),
+            events,
+        };
+        let north_tag = tag(&north.code);
+        let summaries = db
+            .ingest_webhooks(&[
+                call(vec![message(&key, "u1", "1", Some(north_tag.clone()))], "a"),
+                call(vec![message(&key, "u1", "1", Some(north_tag))], "a"),
+                call(vec![message(&key, "u1", "2", Some(tag(&south.code)))], "b"),
+                call(vec![message(&key, "u2", "3", None)], "c"),
+            ])
+            .await
+            .unwrap();
+        let leads: Vec<u64> = summaries.iter().map(|s| s.leads).collect();
+        assert_eq!(
+            leads,
+            [1, 0, 0, 1],
+            "a redelivery and a returning contact add no lead"
+        );
+        assert_eq!(summaries[1].new_events, 0);
+        assert_eq!(
+            db.stored_payloads().await.unwrap().len(),
+            3,
+            "bodies are kept once"
+        );
+
+        let contacts = db.list_contacts(None).await.unwrap();
+        assert_eq!(contacts.len(), 2);
+        let u1 = contacts.iter().find(|c| c.platform_user == "u1").unwrap();
+        assert_eq!(
+            (u1.method.as_str(), u1.campaign_id),
+            ("click_id", Some(first))
+        );
+        assert_eq!(u1.store.as_deref(), Some("North"));
+        assert_eq!(db.list_contacts(Some(first)).await.unwrap().len(), 1);
+        let leads = db.link_leads(north.id).await.unwrap();
+        assert_eq!((leads.total, leads.by_method["click_id"]), (1, 1));
+        assert_eq!(
+            db.link_leads(south.id).await.unwrap().total,
+            0,
+            "a touch is no lead"
+        );
+
+        // Rebuilding from the same events gives the same contacts and leads.
+        let events = vec![
+            message(&key, "u1", "1", Some(tag(&north.code))),
+            message(&key, "u1", "2", Some(tag(&south.code))),
+            message(&key, "u2", "3", None),
+        ];
+        let rebuilt = db
+            .rebuild_attribution(&[(Platform::Telegram, account_id, events)])
+            .await
+            .unwrap();
+        assert_eq!((rebuilt.new_events, rebuilt.leads), (3, 2));
+        let after = db.list_contacts(None).await.unwrap();
+        assert_eq!(after.len(), 2);
+        assert_eq!(db.link_leads(north.id).await.unwrap().total, 1);
+        db.close().await;
+    }
+
+    async fn later_conversions_follow_the_contacts_first_touch(backend: Backend) {
+        let database = TestDatabase::new(backend).await;
+        let db = database.connect().await;
+        let key = TagKey::new(&Secret::new("contract"));
+        let account_id = account(&db).await;
+        let campaign_id = campaign(&db, "direct_to_chat", &[]).await;
+        chat_links(&db, campaign_id, account_id, &[Some("North")]).await;
+        let link = db.list_links(campaign_id).await.unwrap().remove(0);
+        let code = LinkCode::parse(&link.code).unwrap();
+        let tag = chatref::links::RefTag::for_link(&key, &code);
+        db.ingest_webhooks(&[WebhookCall {
+            platform: Platform::Telegram,
+            account_id,
+            body: b"x".to_vec(),
+            events: vec![message(&key, "u9", "9", Some(tag))],
+        }])
+        .await
+        .unwrap();
+        let subject = ConversionSubject::Contact {
+            platform: Platform::Telegram,
+            user: "u9".into(),
+        };
+        let sources = db.conversion_sources(&subject).await.unwrap();
+        assert_eq!(sources.len(), 1);
+        assert_eq!(sources[0].campaign_id, Some(campaign_id));
+        assert_eq!(sources[0].link_id, Some(link.id));
+        let at = chatref::db::now();
+        let value = "10.50".parse().ok();
+        let id = db
+            .insert_conversion(ConversionKind::Purchase, value, &sources[0], at)
+            .await
+            .unwrap();
+        assert!(id > 0);
+        let stats = db.store_stats(campaign_id).await.unwrap();
+        assert_eq!((stats[0].chats, stats[0].purchases), (1, 1));
+        let unknown = ConversionSubject::Click(ClickId::generate());
+        assert!(db.conversion_sources(&unknown).await.unwrap().is_empty());
+        db.close().await;
+    }
+
+    crate::on_both_backends!(
+        accounts_are_found_by_id_and_keep_their_secrets,
+        campaigns_keep_their_ad_ids_and_a_missing_one_is_not_found,
+        per_store_lists_order_the_same_on_both_backends,
+        webhook_calls_make_one_lead_per_contact_and_rebuild_the_same,
+        later_conversions_follow_the_contacts_first_touch,
+    );
+}

@@ -220,6 +220,24 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(format!("{}/metrics", self.base)).send();
+        response.await.unwrap().text().await.unwrap()
+    }
+
+    /// Waits until `/metrics` shows `line` (a state the service reaches by itself, such as
+    /// the writer holding a batch); fails after a minute rather than hanging.
+    pub async fn wait_for_metric(&self, line: &str) {
+        for _ in 0..3_000 {
+            if self.metrics().await.lines().any(|l| l == line) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("/metrics never showed `{line}`:\n{}", self.metrics().await);
+    }
+
     /// The key that signs this app's ref tags (read from the database, where it was generated).
     pub async fn tag_key(&self) -> TagKey {
         let db = self.database.connect().await;

@@ -279,27 +279,21 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    // Make the clicks table unwritable so the writer stalls on its first batch.
+    // Make the clicks table unwritable, then let the writer take one click and stall on it.
     let lock = crate::db::lock_clicks(&app.database.url).await;
     assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    for _ in 0..10 {
-        let started = std::time::Instant::now();
-        assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "the redirect waited on the database"
-        );
+    app.wait_for_metric("chatref_clicks_writing 1").await;
+    // The queue (room for one) fills; the writer cannot take more while it is stalled.
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+    app.wait_for_metric("chatref_click_queue_depth 1").await;
+    for _ in 0..9 {
+        // A redirect that waited on the database would hang here until the guard fails.
+        let answer = tokio::time::timeout(Duration::from_secs(60), app.follow(&path, IPHONE))
+            .await
+            .expect("the redirect waited on the database");
+        assert_eq!(answer.status(), StatusCode::FOUND);
     }
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("chatref_clicks_dropped_total 9"),
         "{metrics}"

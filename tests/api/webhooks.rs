@@ -127,7 +127,7 @@ async fn a_first_message_is_joined_to_the_exact_click(backend: Backend) {
 
     // After the click is flushed, the time from click to first message is known.
     let db = app.stop().await;
-    let rows = db.list_contacts(None).await.unwrap();
+    let rows = chatref::contacts::list(&db, None).await.unwrap();
     assert!(
         rows[0]
             .seconds_from_click
