@@ -66,6 +66,7 @@ impl NewAccount {
         if let Some((name, _)) = request.secrets.iter().find(|(_, v)| v.trim().is_empty()) {
             return Err(InvalidHandle(format!("secret `{name}` must not be empty")));
         }
+        platform.check_secrets(&request.secrets)?;
         let name = request
             .name
             .map(|n| n.trim().to_owned())

@@ -12,6 +12,7 @@ use crate::{
         geo::{GeoError, GeoIp},
         writer::{self, ClickQueue, WriterContext},
     },
+    clock::{Clock, SystemClock},
     config::Config,
     db::{Db, DbError},
     links::{Link, TagKey},
@@ -43,8 +44,12 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// Stores verified webhook calls, several per transaction.
     pub inbox: crate::inbox::Inbox,
-    /// Rendered QR images by ETag (bounded; see `http::qr`).
-    pub qr_cache: Arc<DashMap<String, axum::body::Bytes>>,
+    /// Stamps clicks, landing-page events and conversions.
+    pub clock: Arc<dyn Clock>,
+    /// Rendered QR images by ETag, bounded in bytes.
+    pub qr_cache: Arc<crate::qr::cache::RenderCache>,
+    /// Permits for CPU- and memory-heavy renders (large codes, print sheets) at once.
+    pub renders: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why the service could not start.
@@ -73,6 +78,18 @@ impl Application {
     /// Connects and migrates the database, opens GeoIP, starts the click writer and binds
     /// the listener (port 0 picks a free port; see [`Application::local_addr`]).
     pub async fn build(config: Config) -> Result<Self, StartError> {
+        if let Some(limit) = crate::serve::raise_open_file_limit() {
+            tracing::debug!(limit, "open-file limit");
+        }
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the clock that stamps recorded events (`chatref demo`
+    /// runs a simulated month through the real service this way).
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let secret = db.service_secret(config.secret.as_ref()).await?;
@@ -106,8 +123,10 @@ impl Application {
             links: Arc::new(DashMap::new()),
             clicks,
             metrics,
-            qr_cache: Arc::new(DashMap::new()),
+            qr_cache: Arc::new(crate::qr::cache::RenderCache::default()),
+            renders: Arc::new(tokio::sync::Semaphore::new(crate::http::qr::RENDER_PERMITS)),
             inbox: crate::inbox::Inbox::spawn(db.clone()),
+            clock,
         }));
         Ok(Application {
             listener,
@@ -148,13 +167,10 @@ impl Application {
             public_url = %state.config.public_url,
             "chatref listening"
         );
+        let limits = state.config.limits;
+        let refused = state.metrics.connections_refused.clone();
         let app = crate::http::router(state);
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .await;
+        let served = crate::serve::serve(listener, app, limits, refused, stop).await;
         shutdown.cancel();
         if let Err(error) = writer.await {
             tracing::error!(%error, "click writer ended abnormally");

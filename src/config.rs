@@ -10,7 +10,7 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
-use crate::secret::Secret;
+use crate::{reports::ReportZone, secret::Secret, serve::Limits};
 
 /// Default path of the country database that ships with the project.
 pub const BUNDLED_GEOIP_DB: &str = concat!(
@@ -19,7 +19,7 @@ pub const BUNDLED_GEOIP_DB: &str = concat!(
 );
 
 /// Everything the service and the CLI need to start.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
@@ -37,6 +37,11 @@ pub struct Config {
     pub trust_forwarded: bool,
     /// Capacity of the click queue between the redirect and the writer.
     pub click_queue: usize,
+    /// The IANA zone whose calendar days reports count (`CHATREF_TIMEZONE`, default UTC).
+    pub timezone: ReportZone,
+    /// Header-read timeout and connection cap (`CHATREF_HEADER_TIMEOUT_SECS`,
+    /// `CHATREF_MAX_CONNECTIONS`).
+    pub limits: Limits,
 }
 
 /// A setting that could not be read.
@@ -47,10 +52,12 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {path} is not valid TOML: {source}")]
+    /// The message names the line but never quotes it: it may hold a password.
+    #[error("config file {path} is not valid TOML{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     ParseFile {
         path: PathBuf,
-        source: Box<toml::de::Error>,
+        line: Option<usize>,
+        message: String,
     },
     #[error("{name}: {message}")]
     Invalid { name: &'static str, message: String },
@@ -68,6 +75,9 @@ struct FileConfig {
     secret: Option<String>,
     trust_forwarded: Option<bool>,
     click_queue: Option<usize>,
+    timezone: Option<String>,
+    header_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 impl Config {
@@ -92,9 +102,12 @@ impl Config {
                         path: path.to_owned(),
                         source,
                     })?;
-                toml::from_str(&text).map_err(|source| ConfigError::ParseFile {
+                toml::from_str(&text).map_err(|e: toml::de::Error| ConfigError::ParseFile {
                     path: path.to_owned(),
-                    source: Box::new(source),
+                    line: e
+                        .span()
+                        .map(|span| text[..span.start.min(text.len())].lines().count().max(1)),
+                    message: e.message().to_owned(),
                 })?
             }
             None => FileConfig::default(),
@@ -112,7 +125,19 @@ impl Config {
             message: format!("`{bind_text}` is not an address like 127.0.0.1:8080"),
         })?;
 
-        let database_url = pick("CHATREF_DATABASE_URL", file_config.database_url)
+        // Set but empty is a mistake, not a request for a new ./chatref.db.
+        let given = env
+            .get("CHATREF_DATABASE_URL")
+            .cloned()
+            .or(file_config.database_url);
+        if given.as_ref().is_some_and(|url| url.trim().is_empty()) {
+            return Err(ConfigError::Invalid {
+                name: "CHATREF_DATABASE_URL",
+                message: "is set but empty; unset it for the default sqlite://chatref.db".into(),
+            });
+        }
+        let database_url = given
+            .map(|url| url.trim().to_owned())
             .unwrap_or_else(|| "sqlite://chatref.db".into());
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -120,7 +145,10 @@ impl Config {
         {
             return Err(ConfigError::Invalid {
                 name: "CHATREF_DATABASE_URL",
-                message: format!("`{database_url}` must start with sqlite: or postgres://"),
+                message: format!(
+                    "`{}` must start with sqlite: or postgres://",
+                    redacted_url(&database_url)
+                ),
             });
         }
 
@@ -152,6 +180,43 @@ impl Config {
             });
         }
 
+        let timezone = match pick("CHATREF_TIMEZONE", file_config.timezone) {
+            Some(name) => ReportZone::parse(&name).map_err(|message| ConfigError::Invalid {
+                name: "CHATREF_TIMEZONE",
+                message,
+            })?,
+            None => ReportZone::default(),
+        };
+
+        let whole = |name: &'static str, value: &str| -> Result<u64, ConfigError> {
+            value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    message: format!("`{value}` is not a whole number above 0"),
+                })
+        };
+        let defaults = Limits::default();
+        let header_timeout = match env.get("CHATREF_HEADER_TIMEOUT_SECS") {
+            Some(v) => whole("CHATREF_HEADER_TIMEOUT_SECS", v)?,
+            None => file_config
+                .header_timeout_secs
+                .unwrap_or(defaults.header_timeout.as_secs()),
+        };
+        let max_connections = match env.get("CHATREF_MAX_CONNECTIONS") {
+            Some(v) => whole("CHATREF_MAX_CONNECTIONS", v)? as usize,
+            None => file_config
+                .max_connections
+                .unwrap_or(defaults.max_connections),
+        };
+        let limits = Limits {
+            header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+            max_connections: max_connections.max(1),
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -161,6 +226,8 @@ impl Config {
             secret: pick("CHATREF_SECRET", file_config.secret).map(Secret::new),
             trust_forwarded,
             click_queue,
+            timezone,
+            limits,
         })
     }
 
@@ -176,6 +243,49 @@ impl Config {
     pub fn qr_url(&self, code: &str) -> String {
         format!("{}?via=qr", self.short_url(code))
     }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redacted_url(&self.database_url))
+            .field("public_url", &self.public_url.as_str())
+            .field("geoip_db", &self.geoip_db)
+            .field("admin_token", &self.admin_token)
+            .field("secret", &self.secret)
+            .field("trust_forwarded", &self.trust_forwarded)
+            .field("click_queue", &self.click_queue)
+            .field("timezone", &self.timezone.name())
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// A database URL fit to print: the password (and any `password=` parameter) replaced.
+pub fn redacted_url(url: &str) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        // Not a URL: show only the scheme-like prefix.
+        return url.split(['/', '@']).next().unwrap_or_default().to_owned() + "…";
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let hidden =
+                k.eq_ignore_ascii_case("password") || k.eq_ignore_ascii_case("sslpassword");
+            (
+                k.into_owned(),
+                if hidden { "***".into() } else { v.into_owned() },
+            )
+        })
+        .collect();
+    if !pairs.is_empty() {
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
@@ -256,6 +366,52 @@ mod tests {
             let err = Config::from_sources(None, &env(&[(var, value)])).unwrap_err();
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn passwords_never_reach_a_message_or_a_debug_print() {
+        let url = "postgres://chatref:hunter2@db.example:5432/chatref?password=hunter2";
+        let config = Config::from_sources(None, &env(&[("CHATREF_DATABASE_URL", url)])).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("db.example:5432"), "{printed}");
+        let err = Config::from_sources(
+            None,
+            &env(&[("CHATREF_DATABASE_URL", "mysql://root:hunter2@db/x")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            !err.contains("hunter2") && err.contains("CHATREF_DATABASE_URL"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("chatref.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"postgres://u:hunter2@h/db\"\nbind = [\n",
+        )
+        .unwrap();
+        let err = Config::from_sources(Some(&file), &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2") && err.contains("line"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_database_url_is_an_error_not_a_new_file() {
+        let err = Config::from_sources(None, &env(&[("CHATREF_DATABASE_URL", " ")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn the_report_time_zone_is_an_iana_name() {
+        let config =
+            Config::from_sources(None, &env(&[("CHATREF_TIMEZONE", "America/Sao_Paulo")])).unwrap();
+        assert_eq!(config.timezone.name(), "America/Sao_Paulo");
+        assert!(Config::from_sources(None, &env(&[("CHATREF_TIMEZONE", "GMT+3x")])).is_err());
     }
 
     #[test]

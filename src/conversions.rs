@@ -139,10 +139,13 @@ impl NewConversion {
 }
 
 /// Records a conversion, attributed like its click's or contact's first touch.
-pub async fn record(db: &Db, conversion: NewConversion) -> Result<Conversion, ConversionError> {
+pub async fn record(
+    db: &Db,
+    conversion: NewConversion,
+    at: OffsetDateTime,
+) -> Result<Conversion, ConversionError> {
     let found = db.conversion_sources(&conversion.subject).await?;
     let source = only_source(&conversion.subject, found)?;
-    let at = crate::db::now();
     let id = db
         .insert_conversion(conversion.kind, conversion.value, &source, at)
         .await?;

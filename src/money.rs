@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 
 /// An amount of money in micro-units of its currency (1.50 = 1_500_000), exact under sums on
 /// both databases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Money(i64);
 
 impl Money {
@@ -75,12 +75,32 @@ pub enum AmountInput {
     Number(serde_json::Number),
 }
 
+/// Significant digits a JSON number may carry: every decimal of up to 15 significant digits
+/// survives the binary floating point JSON numbers are read into, longer ones may not.
+pub const MAX_NUMBER_DIGITS: usize = 15;
+
 impl AmountInput {
-    /// The amount as [`Money`].
+    /// The amount as [`Money`]. Strings are exact whatever their length; JSON numbers are
+    /// accepted up to [`MAX_NUMBER_DIGITS`] significant digits and refused beyond, rather
+    /// than silently rounded (`1234567890123.456789` must be sent as a string).
     pub fn parse(&self) -> Result<Money, String> {
         match self {
             AmountInput::Text(s) => s.parse(),
-            AmountInput::Number(n) => n.to_string().parse(),
+            AmountInput::Number(n) => {
+                let text = n.to_string();
+                let digits = text
+                    .trim_start_matches(['-', '0', '.'])
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .count();
+                if digits > MAX_NUMBER_DIGITS || text.contains(['e', 'E']) {
+                    return Err(format!(
+                        "{text} has more than {MAX_NUMBER_DIGITS} significant digits as a JSON number; \
+                         send it as a string, e.g. \"1234567890123.456789\""
+                    ));
+                }
+                text.parse()
+            }
         }
     }
 }
@@ -88,6 +108,22 @@ impl AmountInput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_numbers_are_exact_or_refused_never_rounded() {
+        let number = |text: &str| AmountInput::Number(serde_json::from_str(text).unwrap());
+        assert_eq!(number("12.5").parse().unwrap().to_string(), "12.50");
+        assert_eq!(
+            number("123456789012.345").parse().unwrap().micros(),
+            123_456_789_012_345_000
+        );
+        let err = number("1234567890123.456789").parse().unwrap_err();
+        assert!(err.contains("as a string"), "{err}");
+        let exact = AmountInput::Text("1234567890123.456789".into())
+            .parse()
+            .unwrap();
+        assert_eq!(exact.to_string(), "1234567890123.456789");
+    }
 
     #[test]
     fn money_parses_and_prints_exactly() {

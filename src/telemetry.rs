@@ -31,6 +31,8 @@ pub struct Metrics {
     clicks_failed: Counter,
     queue_depth: Gauge,
     clicks_writing: Gauge,
+    /// Connections closed at once because the connection cap was reached.
+    pub connections_refused: Counter,
 }
 
 impl Default for Metrics {
@@ -49,6 +51,7 @@ impl Metrics {
         let clicks_failed = Counter::default();
         let queue_depth = Gauge::default();
         let clicks_writing = Gauge::default();
+        let connections_refused = Counter::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "clicks",
@@ -75,6 +78,11 @@ impl Metrics {
             "Clicks the writer has taken off the queue and is inserting (retries included)",
             clicks_writing.clone(),
         );
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because CHATREF_MAX_CONNECTIONS were open",
+            connections_refused.clone(),
+        );
         for class in ClickClass::ALL {
             // Present from the start, so dashboards see 0 rather than no series.
             let _ = clicks.get_or_create(&ClassLabels {
@@ -89,6 +97,7 @@ impl Metrics {
             clicks_failed,
             queue_depth,
             clicks_writing,
+            connections_refused,
         }
     }
 
@@ -122,6 +131,25 @@ impl Metrics {
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
+    /// Clicks lost to database failures so far.
+    pub fn clicks_failed_total(&self) -> u64 {
+        self.clicks_failed.get()
+    }
+
+    /// Clicks stored so far, every class.
+    pub fn clicks_stored_total(&self) -> u64 {
+        ClickClass::ALL
+            .iter()
+            .map(|class| {
+                self.clicks
+                    .get_or_create(&ClassLabels {
+                        class: class.as_str(),
+                    })
+                    .get()
+            })
+            .sum()
+    }
+
     /// Dropped clicks so far.
     pub fn dropped_total(&self) -> u64 {
         self.clicks_dropped.get()
@@ -144,5 +172,7 @@ pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never in files or journald.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

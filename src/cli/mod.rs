@@ -2,8 +2,11 @@
 //! operations as the API, straight on the database, printed as a table or as JSON.
 
 mod catalog;
+mod demo;
 mod output;
 mod qr;
+mod report;
+mod spend;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -30,6 +33,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the HTTP service (redirects, API, webhooks) until Ctrl-C or SIGTERM.
     Serve,
+    /// Start the service on a fresh demo database with a simulated month of campaigns,
+    /// clicks, chats, landing-page leads and spend; write its report and keep serving.
+    Demo(demo::DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Chat accounts (one per platform presence).
@@ -50,6 +56,11 @@ pub enum Command {
     /// QR codes: single codes, print sheets, ZIPs per store.
     #[command(subcommand)]
     Qr(qr::QrCommand),
+    /// Ad spend: add a day, list, import an ad platform's export.
+    #[command(subcommand)]
+    Spend(spend::SpendCommand),
+    /// The funnel report (landing page versus direct to chat) as a folder and a summary.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +110,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app.run_until(crate::app::shutdown_signal()).await?;
             Ok(())
         }
+        Command::Demo(args) => demo::run(config, args).await,
         Command::Migrate => {
             let db = open_db(&config).await?;
             println!("migrations applied ({})", db.backend());
@@ -153,6 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Spend(command) => {
+            let db = open_db(&config).await?;
+            spend::run(&db, command, cli.json).await
+        }
+        Command::Report(args) => {
+            let db = open_db(&config).await?;
+            report::run(&db, &config, args, cli.json).await
+        }
         Command::Qr(command) => {
             let db = open_db(&config).await?;
             qr::run(&db, &config, command).await
@@ -175,9 +195,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url)
-        .await
-        .with_context(|| format!("cannot open {}", config.database_url))?;
+    let db = Db::connect(&config.database_url).await.with_context(|| {
+        format!(
+            "cannot open {}",
+            crate::config::redacted_url(&config.database_url)
+        )
+    })?;
     db.migrate().await?;
     Ok(db)
 }

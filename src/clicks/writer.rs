@@ -79,11 +79,14 @@ async fn run(
     mut receiver: mpsc::Receiver<RawClick>,
     shutdown: CancellationToken,
 ) {
+    let Ok(devices) = tokio::task::spawn_blocking(DeviceParser::new).await else {
+        // Only when the runtime is shutting down before the writer ever started.
+        tracing::error!("the click writer could not start");
+        return;
+    };
     let mut enricher = Enricher {
         classifier: Classifier::new(),
-        devices: tokio::task::spawn_blocking(DeviceParser::new)
-            .await
-            .expect("building the user-agent parser does not panic"),
+        devices,
         geo: context.geo.clone(),
         key: context.key.clone(),
     };

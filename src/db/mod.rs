@@ -12,8 +12,12 @@ mod campaigns;
 mod clicks;
 mod conversions;
 mod links;
+mod nonces;
+mod page_events;
 mod postgres;
+pub mod reports;
 mod settings;
+mod spend;
 mod sqlite;
 mod stores;
 mod webhooks;
@@ -22,6 +26,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub use clicks::{ClickCounts, ClickRecord};
 pub use conversions::ConversionSource;
+pub use nonces::NonceClaim;
 pub use stores::StoreStats;
 pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload, WebhookCall};
 
@@ -116,6 +121,33 @@ impl Db {
                 write.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl DbError {
+    /// Whether the database could not be reached (retrying later may work), as opposed to
+    /// refusing the request itself.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::Io(_)
+                        | sqlx::Error::Tls(_)
+                        | sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::WorkerCrashed
+                ) || e.as_database_error().is_some_and(|d| {
+                    // SQLite busy/locked, PostgreSQL admin shutdown, cannot connect now, too many connections.
+                    matches!(
+                        d.code().as_deref(),
+                        Some("5" | "6" | "57P01" | "57P03" | "53300")
+                    )
+                })
+            }
+            DbError::Stopped(_) => true,
+            _ => false,
         }
     }
 }

@@ -73,7 +73,7 @@ pub struct ContactRow {
 /// writes.
 macro_rules! record_event {
     ($tx:expr, $account_id:expr, $platform:expr, $item:expr) => {{
-        let event = &$item.event;
+        let event = &storable(&$item.event);
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO inbound_events (account_id, dedupe_key, contact, at, kind, ref_value, ad_id, ctwa_clid, text) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (account_id, dedupe_key) DO NOTHING RETURNING id",
@@ -176,6 +176,23 @@ macro_rules! record_event {
             }
         }
     }};
+}
+
+/// The event as both backends can store it: PostgreSQL text cannot hold NUL (U+0000), so it
+/// is removed from every field rather than failing the whole call forever (the platform
+/// would retry it, and Telegram would hold back every later update).
+fn storable(event: &InboundEvent) -> InboundEvent {
+    let clean = |s: &String| s.replace('\0', "");
+    InboundEvent {
+        contact_id: clean(&event.contact_id),
+        dedupe_key: clean(&event.dedupe_key),
+        at: event.at,
+        kind: event.kind,
+        ref_value: event.ref_value.as_ref().map(clean),
+        ad_id: event.ad_id.as_ref().map(clean),
+        ctwa_clid: event.ctwa_clid.as_ref().map(clean),
+        text: event.text.as_ref().map(clean),
+    }
 }
 
 impl Db {

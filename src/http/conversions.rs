@@ -24,6 +24,6 @@ pub async fn create(
     ApiJson(request): ApiJson<ConversionRequest>,
 ) -> Result<(StatusCode, Json<Conversion>), ApiError> {
     let conversion = NewConversion::parse(request, &state.key)?;
-    let stored = conversions::record(&state.db, conversion).await?;
+    let stored = conversions::record(&state.db, conversion, state.clock.now()).await?;
     Ok((StatusCode::CREATED, Json(stored)))
 }

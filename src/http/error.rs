@@ -21,6 +21,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     rows: Option<Vec<RowError>>,
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -31,7 +32,14 @@ impl ApiError {
             code,
             message: message.into(),
             rows: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: seconds` (for 503s that clear by themselves).
+    pub fn with_retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// 400: the request is understood but a value is not acceptable.
@@ -61,7 +69,20 @@ impl IntoResponse for ApiError {
         if let Some(rows) = self.rows {
             error["rows"] = json!(rows);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(seconds),
+            );
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"chatref\""),
+            );
+        }
+        response
     }
 }
 
@@ -70,12 +91,20 @@ impl From<DbError> for ApiError {
         match error {
             DbError::Conflict(message) => Self::new(StatusCode::CONFLICT, "conflict", message),
             DbError::NotFound(..) => Self::not_found(error.to_string()),
-            other => {
-                tracing::error!(error = %other, "database failure");
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "database unavailable");
                 Self::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
                     "the database did not answer; nothing was changed, try again",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "database refused a request");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "the database refused this request; nothing was changed",
                 )
             }
         }
@@ -101,6 +130,7 @@ impl From<CreateError> for ApiError {
                 code: "invalid_rows",
                 message: error.to_string(),
                 rows: Some(rows.clone()),
+                retry_after: None,
             },
         }
     }

@@ -9,8 +9,11 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod links;
+pub mod page_events;
 pub mod qr;
 pub mod redirect;
+pub mod reports;
+pub mod spend;
 pub mod webhooks;
 
 use axum::{
@@ -45,6 +48,17 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts", get(contacts::list))
         .route("/contacts.csv", get(contacts::csv))
         .route("/conversions", post(conversions::create))
+        .route(
+            "/campaigns/{id}/spend",
+            post(spend::record).get(spend::list),
+        )
+        .route("/campaigns/{id}/external_ids", post(spend::map_external_id))
+        .route(
+            "/spend/import",
+            post(spend::import).layer(DefaultBodyLimit::max(spend::IMPORT_BODY_LIMIT)),
+        )
+        .route("/reports/funnel", get(reports::json))
+        .route("/reports/funnel.csv", get(reports::csv))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
@@ -55,7 +69,22 @@ pub fn router(state: AppState) -> Router {
         // The API description is public, like the contract it documents.
         .route("/api/openapi.json", get(openapi))
         .nest("/api", api)
+        .route(
+            "/reports/funnel",
+            get(reports::page).route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                auth::require_admin,
+            )),
+        )
         .route("/r/{code}", get(redirect::follow))
+        .route(
+            "/t/event",
+            post(page_events::post)
+                .options(page_events::preflight)
+                .layer(DefaultBodyLimit::max(page_events::EVENT_BODY_LIMIT)),
+        )
+        .route("/t/event.gif", get(page_events::pixel))
+        .route("/t/snippet.js", get(page_events::snippet))
         .route(
             "/webhooks/{platform}/{account_id}",
             get(webhooks::handshake)

@@ -22,8 +22,21 @@ use crate::{
     qr::{self, Paper, QrError, QrOptions},
 };
 
-/// Rendered images kept in memory before the cache starts over.
-pub const CACHE_ENTRIES: usize = 512;
+/// Renders at once (each may hold a few hundred MB for the largest codes and sheets); a
+/// request past that gets 503 with `Retry-After` rather than adding to the memory peak.
+pub const RENDER_PERMITS: usize = 2;
+
+/// A render permit, or 503 `busy` when every permit is taken.
+fn render_permit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+    state.renders.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "other codes are being rendered; retry in a few seconds",
+        )
+        .with_retry_after(2)
+    })
+}
 
 impl From<qr::links::PrintError> for ApiError {
     fn from(error: qr::links::PrintError) -> Self {
@@ -112,11 +125,15 @@ async fn code(
         return Ok(cached_response(&tag, content_type, None));
     }
     if let Some(body) = state.qr_cache.get(&tag) {
-        return Ok(cached_response(&tag, content_type, Some(body.clone())));
+        return Ok(cached_response(&tag, content_type, Some(body)));
     }
-    let body: Bytes = tokio::task::spawn_blocking(move || match format {
-        Format::Png => qr::render_png(&text, &options).map(Bytes::from),
-        Format::Svg => qr::render_svg(&text, &options).map(Bytes::from),
+    let permit = render_permit(&state)?;
+    let body: Bytes = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match format {
+            Format::Png => qr::render_png(&text, &options).map(Bytes::from),
+            Format::Svg => qr::render_svg(&text, &options).map(Bytes::from),
+        }
     })
     .await
     .map_err(|e| {
@@ -126,9 +143,6 @@ async fn code(
             e.to_string(),
         )
     })??;
-    if state.qr_cache.len() >= CACHE_ENTRIES {
-        state.qr_cache.clear();
-    }
     state.qr_cache.insert(tag.clone(), body.clone());
     Ok(cached_response(&tag, content_type, Some(body)))
 }
@@ -179,9 +193,11 @@ pub async fn sheet(
     }
     let links = qr::links::printable_links(&state.db, id).await?;
     let items = qr::links::sheet_items(&state.config, &links);
+    let permit = render_permit(&state)?;
     let (content_type, file, body): (&'static str, String, Bytes) = match format.as_str() {
         "pdf" => {
             let pdf = tokio::task::spawn_blocking(move || {
+                let _permit = permit;
                 qr::sheet_pdf(&items, paper, caption.as_deref())
             })
             .await

@@ -28,14 +28,15 @@ const NO_STORE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 pub async fn follow(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    // A code that is not even UTF-8 (`/r/%ff%fe`) is just another unknown code.
+    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
     RawQuery(query): RawQuery,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     // The request itself, moved rather than its header map cloned: this is the hot path.
     request: Request,
 ) -> Response {
     let (method, headers) = (request.method(), request.headers());
-    let Some(code) = LinkCode::parse(&code) else {
+    let Some(code) = code.ok().and_then(|Path(code)| LinkCode::parse(&code)) else {
         return not_found_page();
     };
     let link = match find_link(&state, &code).await {
@@ -61,7 +62,7 @@ pub async fn follow(
     state.clicks.record(RawClick {
         click_id,
         link_id: link.id,
-        at: crate::db::now(),
+        at: state.clock.now(),
         via: via_of(query.as_deref()),
         prefetch: is_prefetch(method == Method::HEAD, header),
         ip: client_ip(&state, peer, headers),

@@ -1,6 +1,7 @@
-//! `GET|POST /webhooks/{platform}/{account_id}`: verify on the raw bytes, parse, attribute,
-//! write to the database in one transaction, then answer 200 (empty body, which every platform accepts,
-//! WeChat included). Nothing is stored for a refused call.
+//! `GET|POST /webhooks/{platform}/{account_id}`: verify on the raw bytes, open (decrypt a
+//! WeChat safe-mode push), parse, refuse a replayed nonce, attribute, write to the database in
+//! one transaction, then answer 200 (empty body, which every platform accepts, WeChat
+//! included). Nothing is stored for a refused call.
 
 use axum::{
     body::Bytes,
@@ -14,16 +15,20 @@ use crate::{
     accounts::AccountSecrets,
     app::AppState,
     attribution::Clue,
-    db::{ClueEvent, WebhookCall},
+    db::{ClueEvent, NonceClaim, WebhookCall},
     platforms::{
         Platform,
-        webhook::{Handshake, WebhookError, WebhookRequest},
+        webhook::{Handshake, ReplayNonce, WebhookError, WebhookRequest},
     },
 };
 
 /// Largest webhook body accepted (WhatsApp documents up to 3 MB batches but sends far
 /// less; the contract caps at 1 MiB).
 pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
+
+/// How long a nonce is kept beyond its clock window, for clocks of several instances that
+/// disagree a little.
+const NONCE_MARGIN: time::Duration = time::Duration::minutes(1);
 
 impl From<WebhookError> for ApiError {
     fn from(error: WebhookError) -> Self {
@@ -99,7 +104,13 @@ pub async fn receive(
         body: &body,
     };
     adapter.verify(&request, &secrets)?;
-    let parsed = adapter.parse(&body)?;
+    // The body to parse and keep: the plaintext of an encrypted push, so stored payloads can
+    // be re-parsed (`chatref attribution rebuild`) without the account's secrets.
+    let opened = adapter.open(&request, &secrets)?;
+    let parsed = adapter.parse(&opened)?;
+    if let Some(nonce) = adapter.replay_nonce(&request, &secrets) {
+        refuse_replay(&state, account_id, &nonce, &body).await?;
+    }
     let events: Vec<ClueEvent> = parsed
         .events
         .into_iter()
@@ -113,10 +124,46 @@ pub async fn receive(
         .store(WebhookCall {
             platform,
             account_id,
-            body: body.to_vec(),
+            body: opened.into_owned(),
             events,
         })
         .await?;
     tracing::info!(%platform, account_id, new_events = summary.new_events, leads = summary.leads, "webhook stored");
     Ok(StatusCode::OK.into_response())
+}
+
+/// Claims a verified request's nonce and refuses it when it came before with another body:
+/// a signature that leaves the body out would otherwise accept any body under a captured URL
+/// for the whole clock window. The same body again is a redelivery and goes on (the inbox
+/// dedupes it). The claim is in the database so instances sharing it share the guard.
+async fn refuse_replay(
+    state: &AppState,
+    account_id: i64,
+    nonce: &ReplayNonce,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    let forget_before =
+        (time::OffsetDateTime::now_utc() - nonce.window - NONCE_MARGIN).unix_timestamp();
+    let claim = state
+        .db
+        .claim_webhook_nonce(
+            account_id,
+            nonce.timestamp,
+            &nonce.nonce,
+            body,
+            forget_before,
+        )
+        .await?;
+    if claim == NonceClaim::OtherBody {
+        tracing::warn!(
+            account_id,
+            "webhook refused: nonce replayed with another body"
+        );
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "replayed",
+            "this signed timestamp and nonce already came with another body; refusing a replay",
+        ));
+    }
+    Ok(())
 }

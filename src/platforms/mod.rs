@@ -82,7 +82,20 @@ impl Platform {
             Platform::Telegram => &["secret_token"],
             Platform::Viber => &["auth_token"],
             Platform::Line => &["channel_secret"],
-            Platform::Wechat => &["token"],
+            // `encoding_aes_key` and `app_id` only for safe mode (encrypted pushes).
+            Platform::Wechat => &["token", "encoding_aes_key", "app_id"],
+        }
+    }
+
+    /// Checks secrets whose format is known (WeChat's `EncodingAESKey`), so a mistyped one
+    /// is refused when the account is created rather than surfacing as refused webhooks.
+    pub fn check_secrets(
+        self,
+        secrets: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), InvalidHandle> {
+        match self {
+            Platform::Wechat => wechat::check_secrets(secrets),
+            _ => Ok(()),
         }
     }
 

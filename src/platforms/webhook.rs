@@ -2,8 +2,10 @@
 //! raw bytes before parsing anything, answer the platform's handshake, and parse the body into
 //! [`InboundEvent`]s: one shape for seven platforms.
 
+use std::borrow::Cow;
+
 use http::HeaderMap;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::accounts::AccountSecrets;
 
@@ -94,6 +96,20 @@ pub struct WebhookRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// The one-time values of a request whose signature does not cover its body (WeChat's plain
+/// mode signs only token, `timestamp` and `nonce`). A captured URL stays valid for the whole
+/// clock window, so the handler remembers each pair with the body it came with and refuses
+/// the pair with another body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayNonce {
+    /// The signed `timestamp`, Unix seconds.
+    pub timestamp: i64,
+    pub nonce: String,
+    /// How far `timestamp` may be from our clock: once it is further, the request no longer
+    /// verifies and the pair need not be remembered.
+    pub window: Duration,
+}
+
 /// One platform's webhook rules.
 pub trait WebhookAdapter: Send + Sync {
     /// Answers a GET handshake, or refuses it (wrong verify token or signature).
@@ -106,7 +122,29 @@ pub trait WebhookAdapter: Send + Sync {
         secrets: &AccountSecrets,
     ) -> Result<(), WebhookError>;
 
-    /// Parses a verified body into events.
+    /// The body [`WebhookAdapter::parse`] reads and the store keeps, from a verified request:
+    /// the body itself, or the plaintext of an encrypted push (WeChat safe mode), so stored
+    /// payloads can be re-parsed without secrets.
+    fn open<'a>(
+        &self,
+        request: &WebhookRequest<'a>,
+        _secrets: &AccountSecrets,
+    ) -> Result<Cow<'a, [u8]>, WebhookError> {
+        Ok(Cow::Borrowed(request.body))
+    }
+
+    /// The request's one-time values, when its signature does not cover the body and replays
+    /// must be refused by remembering them (see [`ReplayNonce`]); `None` when the signature
+    /// covers the body.
+    fn replay_nonce(
+        &self,
+        _request: &WebhookRequest<'_>,
+        _secrets: &AccountSecrets,
+    ) -> Option<ReplayNonce> {
+        None
+    }
+
+    /// Parses a verified (and opened) body into events.
     fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError>;
 }
 

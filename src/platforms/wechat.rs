@@ -1,9 +1,21 @@
 //! WeChat Official Accounts: no web deep link carries a parameter. The account creates a
 //! permanent parametric QR code (`qrcode/create`, `QR_LIMIT_STR_SCENE`) whose `scene_str` is
 //! the link's ref tag; WeChat returns it as `EventKey` `qrscene_<tag>` (follow) or `<tag>`
-//! (SCAN) (PLATFORMS.md §7). The README explains the steps. Pushes are XML, and only the
-//! query string is signed: SHA-1 over the sorted token, timestamp and nonce (§7.3).
+//! (SCAN) (PLATFORMS.md §7). The README explains the steps. Pushes are XML.
+//!
+//! In plain mode only the query string is signed: SHA-1 over the sorted token, timestamp and
+//! nonce (§7.3), never the body, so the handler also remembers each timestamp and nonce with
+//! the body it came with ([`ReplayNonce`]). In safe mode (`encrypt_type=aes`) the body is an
+//! AES-256-CBC ciphertext and `msg_signature` covers it too; [`WechatAdapter`] verifies that
+//! signature and decrypts the push, and the plaintext is what gets parsed and stored.
 
+use std::borrow::Cow;
+
+use aes::cipher::{BlockDecryptMut, KeyIvInit, block_padding::NoPadding};
+use base64::{
+    Engine, alphabet,
+    engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD},
+};
 use serde::Deserialize;
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
@@ -12,8 +24,8 @@ use time::{Duration, OffsetDateTime};
 use super::{
     InvalidHandle, check_chars,
     webhook::{
-        EventKind, Handshake, InboundEvent, Parsed, WebhookAdapter, WebhookError, WebhookRequest,
-        query_param, require_secret,
+        EventKind, Handshake, InboundEvent, Parsed, ReplayNonce, WebhookAdapter, WebhookError,
+        WebhookRequest, query_param, require_secret,
     },
 };
 use crate::{accounts::AccountSecrets, secret::Secret};
@@ -44,13 +56,36 @@ pub fn is_wechat_qr_url(url: &url::Url) -> bool {
         && url.path().starts_with("/q/")
 }
 
-/// How far a request's `timestamp` may be from our clock. The signature covers only token,
-/// timestamp and nonce, never the body, and WeChat itself refuses nothing old: without this
-/// a captured signed URL would stay valid forever.
+/// How far a request's `timestamp` may be from our clock. The plain-mode signature covers
+/// only token, timestamp and nonce, never the body, and WeChat itself refuses nothing old:
+/// without this a captured signed URL would stay valid forever (and within it, only the
+/// remembered nonces stop a replay).
 const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 
-/// Verifies and parses WeChat Official Account pushes (plaintext or compatible mode); QR
-/// follows and scans become opens, text and media messages become messages.
+/// The secret holding the account's `EncodingAESKey` (safe mode).
+const ENCODING_AES_KEY: &str = "encoding_aes_key";
+/// The secret holding the account's AppID, which every safe-mode plaintext ends with.
+const APP_ID: &str = "app_id";
+
+/// Checks the safe-mode secrets when an account is created, so a mistyped `EncodingAESKey`
+/// shows up then rather than as refused pushes.
+pub fn check_secrets(
+    secrets: &std::collections::BTreeMap<String, String>,
+) -> Result<(), InvalidHandle> {
+    if let Some(key) = secrets.get(ENCODING_AES_KEY) {
+        AesKey::parse(key).map_err(|e| InvalidHandle(format!("`{ENCODING_AES_KEY}`: {e}")))?;
+        if !secrets.contains_key(APP_ID) {
+            return Err(InvalidHandle(format!(
+                "`{ENCODING_AES_KEY}` needs `{APP_ID}` too: every safe-mode push ends with the \
+                 AppID it was encrypted for"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Verifies and reads WeChat Official Account pushes in plaintext, compatible and safe mode;
+/// QR follows and scans become opens, text and media messages become messages.
 pub struct WechatAdapter;
 
 impl WebhookAdapter for WechatAdapter {
@@ -69,7 +104,49 @@ impl WebhookAdapter for WechatAdapter {
         secrets: &AccountSecrets,
     ) -> Result<(), WebhookError> {
         let token = require_secret(secrets, "token")?;
-        check_signature(request.query, token, OffsetDateTime::now_utc())
+        let now = OffsetDateTime::now_utc();
+        match mode(request.query, secrets)? {
+            Mode::Plain => check_signature(request.query, token, now),
+            Mode::Safe { .. } => {
+                check_msg_signature(request.query, token, &ciphertext(request.body)?, now)
+            }
+        }
+    }
+
+    fn open<'a>(
+        &self,
+        request: &WebhookRequest<'a>,
+        secrets: &AccountSecrets,
+    ) -> Result<Cow<'a, [u8]>, WebhookError> {
+        match mode(request.query, secrets)? {
+            Mode::Plain => {
+                if is_ciphertext_only(request.body) {
+                    return Err(undecryptable(request.query));
+                }
+                Ok(Cow::Borrowed(request.body))
+            }
+            // `verify` has checked `msg_signature`, which covers the ciphertext: nothing
+            // unauthenticated reaches the decryption, so its errors reveal nothing useful.
+            Mode::Safe { key, app_id } => {
+                decrypt(&key, &ciphertext(request.body)?, app_id.expose()).map(Cow::Owned)
+            }
+        }
+    }
+
+    fn replay_nonce(
+        &self,
+        request: &WebhookRequest<'_>,
+        secrets: &AccountSecrets,
+    ) -> Option<ReplayNonce> {
+        // Safe mode signs the ciphertext: another body under the same nonce fails to verify.
+        if matches!(mode(request.query, secrets), Ok(Mode::Safe { .. })) {
+            return None;
+        }
+        Some(ReplayNonce {
+            timestamp: query_param(request.query, "timestamp")?.parse().ok()?,
+            nonce: query_param(request.query, "nonce")?,
+            window: MAX_CLOCK_SKEW,
+        })
     }
 
     fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
@@ -83,24 +160,134 @@ impl WebhookAdapter for WechatAdapter {
     }
 }
 
+/// How a push is read.
+enum Mode<'s> {
+    /// From its plaintext: plain mode, or compatible mode on an account without the key.
+    Plain,
+    /// From its ciphertext: safe mode, or compatible mode on an account with the key (the
+    /// ciphertext is signed, the plaintext beside it is not).
+    Safe { key: AesKey, app_id: &'s Secret },
+}
+
+/// Safe mode when the query says `encrypt_type=aes` (safe and compatible mode both add it,
+/// with `msg_signature`) and the account has an `encoding_aes_key`; otherwise plain, so a
+/// compatible-mode account set up with the token alone keeps working.
+fn mode<'s>(query: &str, secrets: &'s AccountSecrets) -> Result<Mode<'s>, WebhookError> {
+    if query_param(query, "encrypt_type").as_deref() != Some("aes") {
+        return Ok(Mode::Plain);
+    }
+    let Some(key) = secrets.get(ENCODING_AES_KEY) else {
+        return Ok(Mode::Plain);
+    };
+    let key = AesKey::parse(key.expose()).map_err(|e| {
+        WebhookError::NotConfigured(format!(
+            "the account's `{ENCODING_AES_KEY}` is unusable: {e}"
+        ))
+    })?;
+    Ok(Mode::Safe {
+        key,
+        app_id: require_secret(secrets, APP_ID)?,
+    })
+}
+
+/// Why a ciphertext-only push could not be read in plain mode.
+fn undecryptable(query: &str) -> WebhookError {
+    if query_param(query, "encrypt_type").as_deref() == Some("aes") {
+        WebhookError::NotConfigured(format!(
+            "this WeChat push is encrypted (safe mode) and the account has no \
+             `{ENCODING_AES_KEY}` secret; add `{ENCODING_AES_KEY}` and `{APP_ID}` to read it"
+        ))
+    } else {
+        WebhookError::Malformed(
+            "this WeChat push is encrypted but its query lacks `encrypt_type=aes`; WeChat \
+             always sends it with safe-mode pushes"
+                .into(),
+        )
+    }
+}
+
+/// The envelope of a safe- or compatible-mode push.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Envelope {
+    encrypt: Option<String>,
+    msg_type: Option<String>,
+}
+
+fn envelope(body: &[u8]) -> Result<Envelope, WebhookError> {
+    std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| quick_xml::de::from_str(text).ok())
+        .ok_or_else(|| WebhookError::Malformed("not a WeChat XML push".into()))
+}
+
+/// The `Encrypt` text of a push.
+fn ciphertext(body: &[u8]) -> Result<String, WebhookError> {
+    envelope(body)?
+        .encrypt
+        .filter(|text| !text.is_empty())
+        .ok_or_else(|| {
+            WebhookError::Malformed("an encrypted WeChat push needs an `Encrypt` element".into())
+        })
+}
+
+/// Whether a push carries a ciphertext and no plaintext (safe mode).
+fn is_ciphertext_only(body: &[u8]) -> bool {
+    body.windows(b"<Encrypt>".len()).any(|w| w == b"<Encrypt>")
+        && envelope(body).is_ok_and(|e| e.encrypt.is_some() && e.msg_type.is_none())
+}
+
 /// Checks `signature` = hex SHA-1 of the lexicographically sorted token, `timestamp` and
 /// `nonce` concatenated, and that `timestamp` is within [`MAX_CLOCK_SKEW`] of `now`.
 fn check_signature(query: &str, token: &Secret, now: OffsetDateTime) -> Result<(), WebhookError> {
-    let param = |name: &str| {
-        query_param(query, name)
-            .ok_or_else(|| WebhookError::Unauthorized(format!("missing `{name}` query parameter")))
-    };
-    let (signature, timestamp, nonce) = (param("signature")?, param("timestamp")?, param("nonce")?);
-
-    let mut parts = [token.expose(), timestamp.as_str(), nonce.as_str()];
-    parts.sort_unstable();
-    let expected = hex::encode(Sha1::digest(parts.concat()));
-    if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+    let (signature, timestamp, nonce) = signed_params(query, "signature")?;
+    if !sorted_sha1_matches(&mut [token.expose(), &timestamp, &nonce], &signature) {
         return Err(WebhookError::Unauthorized(
             "`signature` does not match the account's token".into(),
         ));
     }
+    check_fresh(&timestamp, now)
+}
 
+/// Checks safe mode's `msg_signature` = hex SHA-1 of the sorted token, `timestamp`, `nonce`
+/// and `Encrypt` text, and the same clock window as plain mode.
+fn check_msg_signature(
+    query: &str,
+    token: &Secret,
+    encrypted: &str,
+    now: OffsetDateTime,
+) -> Result<(), WebhookError> {
+    let (signature, timestamp, nonce) = signed_params(query, "msg_signature")?;
+    if !sorted_sha1_matches(
+        &mut [token.expose(), &timestamp, &nonce, encrypted],
+        &signature,
+    ) {
+        return Err(WebhookError::Unauthorized(
+            "`msg_signature` does not match the account's token and the encrypted body".into(),
+        ));
+    }
+    check_fresh(&timestamp, now)
+}
+
+/// The signature named `name`, `timestamp` and `nonce` of a query.
+fn signed_params(query: &str, name: &str) -> Result<(String, String, String), WebhookError> {
+    let param = |name: &str| {
+        query_param(query, name)
+            .ok_or_else(|| WebhookError::Unauthorized(format!("missing `{name}` query parameter")))
+    };
+    Ok((param(name)?, param("timestamp")?, param("nonce")?))
+}
+
+/// Whether `signature` is the hex SHA-1 of `parts` sorted and concatenated, compared in
+/// constant time.
+fn sorted_sha1_matches(parts: &mut [&str], signature: &str) -> bool {
+    parts.sort_unstable();
+    let expected = hex::encode(Sha1::digest(parts.concat()));
+    expected.as_bytes().ct_eq(signature.as_bytes()).into()
+}
+
+/// Checks `timestamp` is within [`MAX_CLOCK_SKEW`] of `now`.
+fn check_fresh(timestamp: &str, now: OffsetDateTime) -> Result<(), WebhookError> {
     let sent = timestamp
         .parse::<i64>()
         .ok()
@@ -113,6 +300,102 @@ fn check_signature(query: &str, token: &Secret, now: OffsetDateTime) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// Decodes an `EncodingAESKey`: 43 characters plus `=` are base64 for 32 bytes, whose last
+/// character may carry non-zero spare bits (the documented example key ends in `G`), which
+/// a strict decoder refuses.
+const KEY_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+);
+
+/// A decoded `EncodingAESKey`: the AES-256 key, whose first 16 bytes are also the IV.
+/// Deliberately not `Debug`.
+struct AesKey([u8; 32]);
+
+impl AesKey {
+    /// Parses the 43-character key shown in the server configuration. The message never
+    /// repeats the key.
+    fn parse(text: &str) -> Result<Self, String> {
+        let length = text.chars().count();
+        if length != 43
+            || !text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/'))
+        {
+            let found = if length == 43 {
+                "a character outside that set".to_owned()
+            } else {
+                format!("{length} characters")
+            };
+            return Err(format!(
+                "an EncodingAESKey is 43 characters of A-Z, a-z, 0-9, `+` and `/` (copy it from \
+                 the server configuration); this one has {found}"
+            ));
+        }
+        let bytes = KEY_BASE64
+            .decode(format!("{text}="))
+            .map_err(|e| format!("an EncodingAESKey must be base64: {e}"))?;
+        let key = bytes
+            .try_into()
+            .map_err(|_| "an EncodingAESKey must decode to 32 bytes".to_owned())?;
+        Ok(AesKey(key))
+    }
+}
+
+/// Decrypts a safe-mode `Encrypt` text: AES-256-CBC with IV = the key's first 16 bytes,
+/// PKCS#7 padded to 32-byte blocks (WeChat's own block size, so pad values run 1 to 32), over
+/// 16 random bytes, the XML's length as 4 big-endian bytes, the XML, then the AppID it was
+/// encrypted for, which must be the account's.
+fn decrypt(key: &AesKey, encrypted: &str, app_id: &str) -> Result<Vec<u8>, WebhookError> {
+    let mut data = STANDARD.decode(encrypted).map_err(|_| {
+        WebhookError::Malformed("the `Encrypt` element of the push is not base64".into())
+    })?;
+    if data.is_empty() || data.len() % 16 != 0 {
+        return Err(WebhookError::Malformed(
+            "the `Encrypt` element of the push is not whole AES blocks".into(),
+        ));
+    }
+    let iv: [u8; 16] = key.0[..16].try_into().expect("16 of the key's 32 bytes");
+    cbc::Decryptor::<aes::Aes256>::new(&key.0.into(), &iv.into())
+        .decrypt_padded_mut::<NoPadding>(&mut data)
+        .map_err(|_| WebhookError::Malformed("the push is not whole AES blocks".into()))?;
+
+    let wrong_key = |what: &str| {
+        WebhookError::Unauthorized(format!(
+            "the push does not decrypt with the account's `{ENCODING_AES_KEY}` ({what}); check \
+             it is the EncodingAESKey of the server configuration"
+        ))
+    };
+    let pad = usize::from(data[data.len() - 1]);
+    if !(1..=32).contains(&pad)
+        || pad > data.len()
+        || data[data.len() - pad..]
+            .iter()
+            .any(|&b| usize::from(b) != pad)
+    {
+        return Err(wrong_key("bad padding"));
+    }
+    data.truncate(data.len() - pad);
+
+    let length = data
+        .get(16..20)
+        .map(|bytes| u32::from_be_bytes(bytes.try_into().expect("4 bytes")))
+        .ok_or_else(|| wrong_key("too short"))?;
+    let end = usize::try_from(length)
+        .ok()
+        .and_then(|length| length.checked_add(20))
+        .filter(|&end| end <= data.len())
+        .ok_or_else(|| wrong_key("the length inside is out of range"))?;
+    if !bool::from(data[end..].ct_eq(app_id.as_bytes())) {
+        return Err(WebhookError::Unauthorized(format!(
+            "the push was encrypted for another AppID than the account's `{APP_ID}`"
+        )));
+    }
+    data.truncate(end);
+    data.drain(..20);
+    Ok(data)
 }
 
 /// The fields of a push we read; elements are PascalCase and text is often CDATA. Messages
@@ -137,9 +420,11 @@ struct Push {
 /// The event worth attributing, if this push is one.
 fn inbound_event(push: Push) -> Result<Option<InboundEvent>, WebhookError> {
     if push.encrypt.is_some() && push.msg_type.is_none() {
+        // Safe-mode pushes are decrypted before parsing ([`WechatAdapter::open`]), and the
+        // plaintext is what gets stored; a ciphertext here was never opened.
         return Err(WebhookError::Malformed(
-            "this WeChat account sends encrypted pushes (safe mode); set message encryption to \
-             plaintext or compatible mode in the server configuration"
+            "this WeChat push holds only a ciphertext (safe mode); it must be decrypted with \
+             the account's `encoding_aes_key` before it can be read"
                 .into(),
         ));
     }
@@ -203,6 +488,8 @@ fn inbound_event(push: Push) -> Result<Option<InboundEvent>, WebhookError> {
 
 #[cfg(test)]
 mod tests {
+    use aes::cipher::BlockEncryptMut;
+
     use super::*;
 
     const TOKEN: &str = "coastshop2024";
@@ -461,10 +748,10 @@ mod tests {
     }
 
     #[test]
-    fn safe_mode_pushes_ask_for_plaintext_or_compatible_mode() {
+    fn a_ciphertext_is_never_parsed_as_a_push() {
         let err = WechatAdapter.parse(ENCRYPTED_ONLY.as_bytes()).unwrap_err();
         assert!(
-            matches!(&err, WebhookError::Malformed(m) if m.contains("compatible mode")),
+            matches!(&err, WebhookError::Malformed(m) if m.contains("decrypted")),
             "{err:?}"
         );
     }
@@ -486,5 +773,392 @@ mod tests {
             assert!(is_malformed(WechatAdapter.parse(body.as_bytes())), "{body}");
         }
         assert!(is_malformed(WechatAdapter.parse(&[0xff, 0xfe])));
+    }
+
+    // Safe mode.
+
+    /// The example EncodingAESKey of WeChat's documentation and sample code.
+    const KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
+    const APP_ID: &str = "wxb11529c136998cb6";
+    const RANDOM: &[u8; 16] = b"aaaabbbbccccdddd";
+
+    fn safe_secrets() -> AccountSecrets {
+        AccountSecrets::from([
+            ("token".to_owned(), Secret::new(TOKEN)),
+            ("encoding_aes_key".to_owned(), Secret::new(KEY)),
+            ("app_id".to_owned(), Secret::new(APP_ID)),
+        ])
+    }
+
+    fn key_bytes(key: &str) -> Vec<u8> {
+        KEY_BASE64.decode(format!("{key}=")).unwrap()
+    }
+
+    /// AES-256-CBC with IV = key[..16] over `data`, which must be whole blocks already.
+    fn seal(key: &str, mut data: Vec<u8>) -> String {
+        let key = key_bytes(key);
+        let length = data.len();
+        cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &key[..16])
+            .unwrap()
+            .encrypt_padded_mut::<NoPadding>(&mut data, length)
+            .unwrap();
+        STANDARD.encode(data)
+    }
+
+    /// WeChat's plaintext layout before padding: random bytes, the XML's length (big-endian),
+    /// the XML and the AppID.
+    fn layout(random: &[u8; 16], xml: &str, app_id: &str) -> Vec<u8> {
+        let mut data = random.to_vec();
+        data.extend(u32::try_from(xml.len()).unwrap().to_be_bytes());
+        data.extend(xml.as_bytes());
+        data.extend(app_id.as_bytes());
+        data
+    }
+
+    /// PKCS#7 to 32-byte blocks, as WeChat's sample code pads.
+    fn pad(mut data: Vec<u8>) -> Vec<u8> {
+        let pad = 32 - data.len() % 32;
+        data.extend(std::iter::repeat_n(u8::try_from(pad).unwrap(), pad));
+        data
+    }
+
+    /// Encrypts the way WeChat's sample code (`WXBizMsgCrypt.encrypt`) does.
+    fn encrypt(key: &str, random: &[u8; 16], xml: &str, app_id: &str) -> String {
+        seal(key, pad(layout(random, xml, app_id)))
+    }
+
+    fn envelope_of(encrypted: &str) -> String {
+        format!(
+            "<xml><ToUserName><![CDATA[gh_a786fbe98353]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+        )
+    }
+
+    /// A safe-mode query: `msg_signature` over `encrypted`, `age_seconds` old, with the plain
+    /// `signature` WeChat sends beside it.
+    fn safe_query(token: &str, age_seconds: i64, encrypted: &str) -> String {
+        let timestamp = (OffsetDateTime::now_utc().unix_timestamp() - age_seconds).to_string();
+        let nonce = "1514711492";
+        let mut parts = [token, timestamp.as_str(), nonce, encrypted];
+        parts.sort_unstable();
+        let msg_signature = hex::encode(Sha1::digest(parts.concat()));
+        let plain = signed_query(token, age_seconds, "");
+        format!("{plain}&openid={OPENID}&encrypt_type=aes&msg_signature={msg_signature}")
+    }
+
+    /// Verifies then opens a request, as the handler does.
+    fn receive(query: &str, body: &str, secrets: &AccountSecrets) -> Result<Vec<u8>, WebhookError> {
+        let headers = http::HeaderMap::new();
+        let request = WebhookRequest {
+            headers: &headers,
+            query,
+            body: body.as_bytes(),
+        };
+        WechatAdapter.verify(&request, secrets)?;
+        WechatAdapter
+            .open(&request, secrets)
+            .map(|opened| opened.into_owned())
+    }
+
+    fn decrypt_sample(encrypted: &str, app_id: &str) -> Result<Vec<u8>, WebhookError> {
+        decrypt(&AesKey::parse(KEY).unwrap(), encrypted, app_id)
+    }
+
+    /// Tencent's Java sample test (`WXBizMsgCryptTest.testAesEncrypt` and `testAesEncrypt2`):
+    /// with a fixed random prefix the ciphertext is known.
+    #[test]
+    fn the_sample_code_ciphertexts_are_reproduced_and_decrypted() {
+        let short = "我是中文abcd123";
+        let short_ciphertext = "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==";
+        let long = "<xml><ToUserName><![CDATA[oia2Tj我是中文jewbmiOUlr6X-1crbLOvLw]]></ToUserName><FromUserName><![CDATA[gh_7f083739789a]]></FromUserName><CreateTime>1407743423</CreateTime><MsgType><![CDATA[video]]></MsgType><Video><MediaId><![CDATA[eYJ1MbwPRJtOvIEabaxHs7TX2D-HV71s79GUxqdUkjm6Gs2Ed1KF3ulAOA9H1xG0]]></MediaId><Title><![CDATA[testCallBackReplyVideo]]></Title><Description><![CDATA[testCallBackReplyVideo]]></Description></Video></xml>";
+        let long_ciphertext = "jn1L23DB+6ELqJ+6bruv23M2GmYfkv0xBh2h+XTBOKVKcgDFHle6gqcZ1cZrk3e1qjPQ1F4RsLWzQRG9udbKWesxlkupqcEcW7ZQweImX9+wLMa0GaUzpkycA8+IamDBxn5loLgZpnS7fVAbExOkK5DYHBmv5tptA9tklE/fTIILHR8HLXa5nQvFb3tYPKAlHF3rtTeayNf0QuM+UW/wM9enGIDIJHF7CLHiDNAYxr+r+OrJCmPQyTy8cVWlu9iSvOHPT/77bZqJucQHQ04sq7KZI27OcqpQNSto2OdHCoTccjggX5Z9Mma0nMJBU+jLKJ38YB1fBIz+vBzsYjrTmFQ44YfeEuZ+xRTQwr92vhA9OxchWVINGC50qE/6lmkwWTwGX9wtQpsJKhP+oS7rvTY8+VdzETdfakjkwQ5/Xka042OlUb1/slTwo4RscuQ+RdxSGvDahxAJ6+EAjLt9d8igHngxIbf6YyqqROxuxqIeIch3CssH/LqRs+iAcILvApYZckqmA7FNERspKA5f8GoJ9sv8xmGvZ9Yrf57cExWtnX8aCMMaBropU/1k+hKP5LVdzbWCG0hGwx/dQudYR/eXp3P0XxjlFiy+9DMlaFExWUZQDajPkdPrEeOwofJb";
+        for (plaintext, ciphertext) in [(short, short_ciphertext), (long, long_ciphertext)] {
+            assert_eq!(encrypt(KEY, RANDOM, plaintext, APP_ID), ciphertext);
+            assert_eq!(
+                decrypt_sample(ciphertext, APP_ID).unwrap(),
+                plaintext.as_bytes()
+            );
+        }
+    }
+
+    /// Tencent's Python sample (`Sample.py`, token `spamtest`, AppID `wx2c2769f8efd9abc2`):
+    /// a signed push whose ciphertext is the `encrypted_only.xml` fixture's.
+    #[test]
+    fn the_sample_push_verifies_and_decrypts() {
+        let query = "timestamp=1409735669&nonce=1320562132&encrypt_type=aes&msg_signature=5d197aaffba7e9b25a30732f161a50dee96bd5fa";
+        let encrypted = ciphertext(ENCRYPTED_ONLY.as_bytes()).unwrap();
+        let token = Secret::new("spamtest");
+        let sent = OffsetDateTime::from_unix_timestamp(1_409_735_669).unwrap();
+        assert_eq!(
+            check_msg_signature(query, &token, &encrypted, sent + Duration::SECOND),
+            Ok(())
+        );
+        assert!(is_unauthorized(check_msg_signature(
+            query,
+            &Secret::new("pamtest"),
+            &encrypted,
+            sent
+        )));
+
+        let xml = decrypt_sample(&encrypted, "wx2c2769f8efd9abc2").unwrap();
+        assert!(
+            xml.starts_with(b"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName>"),
+            "{}",
+            String::from_utf8_lossy(&xml)
+        );
+        let events = WechatAdapter.parse(&xml).unwrap().events;
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].contact_id, "oyORnuP8q7ou2gfYjqLzSIWZf0rs");
+        assert_eq!(events[0].dedupe_key, "6054768590064713728");
+        assert_eq!(events[0].text.as_deref(), Some("abcdteT"));
+        assert!(is_unauthorized(decrypt_sample(&encrypted, APP_ID)));
+    }
+
+    #[test]
+    fn a_safe_mode_push_is_opened_to_its_plaintext() {
+        let xml = fill(SUBSCRIBE_QRSCENE, "cmp_K7Q2");
+        let encrypted = encrypt(KEY, b"0123456789abcdef", &xml, APP_ID);
+        let opened = receive(
+            &safe_query(TOKEN, 3, &encrypted),
+            &envelope_of(&encrypted),
+            &safe_secrets(),
+        )
+        .unwrap();
+        assert_eq!(opened, xml.as_bytes());
+        assert_eq!(parse(std::str::from_utf8(&opened).unwrap()), parse(&xml));
+    }
+
+    #[test]
+    fn every_pad_length_opens() {
+        // XML lengths 0..64 cover pad values 1 to 32.
+        for length in 0..64 {
+            let xml = "x".repeat(length);
+            let encrypted = encrypt(KEY, RANDOM, &xml, APP_ID);
+            assert_eq!(decrypt_sample(&encrypted, APP_ID).unwrap(), xml.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_safe_mode_push_with_a_bad_signature_or_clock_is_refused() {
+        let xml = fill(TEXT, "");
+        let encrypted = encrypt(KEY, RANDOM, &xml, APP_ID);
+        let body = envelope_of(&encrypted);
+        let other = encrypt(KEY, b"fedcba9876543210", &xml, APP_ID);
+        let good = safe_query(TOKEN, 0, &encrypted);
+        let cases = [
+            // Signed with another token, or over another ciphertext.
+            safe_query("other", 0, &encrypted),
+            safe_query(TOKEN, 0, &other),
+            good.replace("msg_signature=", "msg_signature=0"),
+            good.split("&msg_signature=").next().unwrap().to_owned(),
+            // Stale and future.
+            safe_query(TOKEN, 301, &encrypted),
+            safe_query(TOKEN, -301, &encrypted),
+        ];
+        for query in &cases {
+            assert!(
+                is_unauthorized(receive(query, &body, &safe_secrets())),
+                "{query}"
+            );
+        }
+        // The plain `signature` alone does not let a safe-mode push through.
+        let plain_only = good.replace("&encrypt_type=aes", "");
+        assert!(receive(&plain_only, &body, &safe_secrets()).is_err());
+        assert!(receive(&good, &body, &safe_secrets()).is_ok());
+    }
+
+    #[test]
+    fn a_push_for_another_app_id_is_refused() {
+        let encrypted = encrypt(KEY, RANDOM, &fill(TEXT, ""), "wx0000000000000000");
+        let result = receive(
+            &safe_query(TOKEN, 0, &encrypted),
+            &envelope_of(&encrypted),
+            &safe_secrets(),
+        );
+        assert!(
+            matches!(&result, Err(WebhookError::Unauthorized(m)) if m.contains("app_id")),
+            "{result:?}"
+        );
+        // A prefix or an extension of the AppID is another AppID.
+        for app_id in ["wxb11529c136998cb", "wxb11529c136998cb66", ""] {
+            let encrypted = encrypt(KEY, RANDOM, "<xml/>", app_id);
+            assert!(
+                is_unauthorized(decrypt_sample(&encrypted, APP_ID)),
+                "{app_id}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_push_under_another_key_is_refused() {
+        let other_key = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefg";
+        let encrypted = encrypt(other_key, RANDOM, &fill(TEXT, ""), APP_ID);
+        let result = receive(
+            &safe_query(TOKEN, 0, &encrypted),
+            &envelope_of(&encrypted),
+            &safe_secrets(),
+        );
+        assert!(is_unauthorized(result.clone()), "{result:?}");
+    }
+
+    #[test]
+    fn bad_padding_and_lengths_are_refused() {
+        let data = layout(RANDOM, "<xml/>", APP_ID);
+        let padded = pad(data.clone());
+        let pad_value = *padded.last().unwrap();
+        let mut zero = padded.clone();
+        *zero.last_mut().unwrap() = 0;
+        let mut too_large = padded.clone();
+        too_large
+            .iter_mut()
+            .rev()
+            .take(usize::from(pad_value))
+            .for_each(|b| *b = 33);
+        let mut uneven = padded.clone();
+        let first_pad = uneven.len() - usize::from(pad_value);
+        uneven[first_pad] ^= 1;
+        // Pad 16 on a 16-byte block: the content is empty, shorter than its header.
+        let empty = vec![16; 32];
+        let mut long_length = padded.clone();
+        long_length[16..20].copy_from_slice(&u32::MAX.to_be_bytes());
+        for plaintext in [zero, too_large, uneven, empty, long_length] {
+            assert!(
+                is_unauthorized(decrypt_sample(&seal(KEY, plaintext.clone()), APP_ID)),
+                "{plaintext:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_ciphertexts_are_refused_without_panicking() {
+        let encrypted = encrypt(KEY, RANDOM, &fill(SCAN, "cmp_K7Q2"), APP_ID);
+        for text in ["", "!!!not base64!!!", "YWJj", "AAAAAAAAAAAAAAAAAAAAAA=="] {
+            assert!(decrypt_sample(text, APP_ID).is_err(), "{text}");
+        }
+        assert!(is_malformed(decrypt_sample("!!!not base64!!!", APP_ID)));
+        assert!(is_malformed(decrypt_sample("YWJj", APP_ID)));
+        // Every truncation and every flipped byte is an error, never a panic or a plaintext.
+        let bytes = STANDARD.decode(&encrypted).unwrap();
+        for cut in 0..bytes.len() {
+            let truncated = STANDARD.encode(&bytes[..cut]);
+            assert!(decrypt_sample(&truncated, APP_ID).is_err(), "cut at {cut}");
+        }
+        let last_block = bytes.len() - 16;
+        for at in (0..bytes.len()).filter(|at| *at >= last_block - 16) {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 0x80;
+            let result = decrypt_sample(&STANDARD.encode(&flipped), APP_ID);
+            assert!(result.is_err(), "flipped byte {at}: {result:?}");
+        }
+        // An envelope without a ciphertext.
+        let query = safe_query(TOKEN, 0, "");
+        assert!(is_malformed(receive(
+            &query,
+            "<xml></xml>",
+            &safe_secrets()
+        )));
+        assert!(is_malformed(receive(&query, "not xml", &safe_secrets())));
+    }
+
+    #[test]
+    fn compatible_mode_reads_the_signed_ciphertext_when_the_key_is_known() {
+        // The plaintext beside the ciphertext is not signed: with the key, the ciphertext wins.
+        let signed = fill(SUBSCRIBE_QRSCENE, "cmp_SIGNED");
+        let encrypted = encrypt(KEY, RANDOM, &signed, APP_ID);
+        let body = fill(SUBSCRIBE_QRSCENE, "cmp_FORGED").replace(
+            "</xml>",
+            &format!("<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"),
+        );
+        let query = safe_query(TOKEN, 0, &encrypted);
+        assert_eq!(
+            receive(&query, &body, &safe_secrets()).unwrap(),
+            signed.as_bytes()
+        );
+        // Without the key, the plaintext is read as before, under the plain signature.
+        assert_eq!(receive(&query, &body, &secrets()).unwrap(), body.as_bytes());
+    }
+
+    #[test]
+    fn a_ciphertext_only_push_that_cannot_be_decrypted_says_why() {
+        let encrypted = encrypt(KEY, RANDOM, &fill(TEXT, ""), APP_ID);
+        let body = envelope_of(&encrypted);
+        let query = safe_query(TOKEN, 0, &encrypted);
+        let no_key = receive(&query, &body, &secrets());
+        assert!(
+            matches!(&no_key, Err(WebhookError::NotConfigured(m)) if m.contains("encoding_aes_key")),
+            "{no_key:?}"
+        );
+        let no_type = receive(
+            &query.replace("&encrypt_type=aes", ""),
+            &body,
+            &safe_secrets(),
+        );
+        assert!(
+            matches!(&no_type, Err(WebhookError::Malformed(m)) if m.contains("encrypt_type=aes")),
+            "{no_type:?}"
+        );
+        let mut no_app_id = safe_secrets();
+        no_app_id.remove("app_id");
+        assert!(matches!(
+            receive(&query, &body, &no_app_id),
+            Err(WebhookError::NotConfigured(_))
+        ));
+        let mut bad_key = safe_secrets();
+        bad_key.insert("encoding_aes_key".into(), Secret::new("short"));
+        assert!(matches!(
+            receive(&query, &body, &bad_key),
+            Err(WebhookError::NotConfigured(_))
+        ));
+    }
+
+    #[test]
+    fn only_plain_mode_pushes_need_their_nonce_remembered() {
+        let headers = http::HeaderMap::new();
+        let nonce = |query: &str, secrets: &AccountSecrets| {
+            let request = WebhookRequest {
+                headers: &headers,
+                query,
+                body: b"",
+            };
+            WechatAdapter.replay_nonce(&request, secrets)
+        };
+        let plain = signed_query(TOKEN, 0, "");
+        let timestamp = query_param(&plain, "timestamp").unwrap().parse().unwrap();
+        assert_eq!(
+            nonce(&plain, &secrets()),
+            Some(ReplayNonce {
+                timestamp,
+                nonce: "1514711492".into(),
+                window: MAX_CLOCK_SKEW,
+            })
+        );
+        let safe = safe_query(TOKEN, 0, "x");
+        assert_eq!(nonce(&safe, &safe_secrets()), None);
+        // Compatible mode without the key is read (and replayable) like plain mode.
+        assert!(nonce(&safe, &secrets()).is_some());
+        assert_eq!(nonce("timestamp=1", &secrets()), None);
+    }
+
+    #[test]
+    fn encoding_aes_keys_are_checked_when_an_account_is_created() {
+        let secrets = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        assert!(check_secrets(&secrets(&[("token", "t")])).is_ok());
+        assert!(check_secrets(&secrets(&[("encoding_aes_key", KEY), ("app_id", APP_ID)])).is_ok());
+        let missing_app = check_secrets(&secrets(&[("encoding_aes_key", KEY)])).unwrap_err();
+        assert!(missing_app.0.contains("app_id"), "{missing_app}");
+        let long = format!("{KEY}=");
+        let dashed = KEY.replace('a', "-");
+        for bad in [&KEY[..42], long.as_str(), dashed.as_str(), "密钥"] {
+            let err = check_secrets(&secrets(&[("encoding_aes_key", bad), ("app_id", APP_ID)]))
+                .unwrap_err();
+            assert!(err.0.contains("43 characters"), "{err}");
+            assert!(!err.0.contains(bad), "the key is never echoed: {err}");
+        }
+        // 43 A's is a valid key (all zero bytes).
+        assert!(AesKey::parse(&"A".repeat(43)).is_ok());
     }
 }

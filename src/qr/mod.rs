@@ -14,6 +14,7 @@
 //! - [`sheet`]: many codes on A4 or Letter pages ([`sheet_pdf`], [`sheet_svg_html`]).
 //! - `caption`: the embedded DejaVu Sans font, text measuring and word wrapping.
 
+pub mod cache;
 mod caption;
 pub mod links;
 pub mod options;

@@ -120,7 +120,12 @@ pub struct Difference {
 /// se     = sqrt(pooled (1 - pooled) (1/n_a + 1/n_b))
 /// z      = (a/n_a - b/n_b) / se,    p = erfc(|z| / √2)
 /// ```
-pub fn two_proportion(a_successes: u64, a_trials: u64, b_successes: u64, b_trials: u64) -> Difference {
+pub fn two_proportion(
+    a_successes: u64,
+    a_trials: u64,
+    b_successes: u64,
+    b_trials: u64,
+) -> Difference {
     let valid = a_trials > 0 && b_trials > 0 && a_successes <= a_trials && b_successes <= b_trials;
     let enough = |successes: u64, trials: u64| {
         successes >= MIN_SUCCESSES_AND_FAILURES
@@ -279,7 +284,13 @@ mod tests {
 
     #[test]
     fn wilson_single_trial_and_huge_counts_stay_in_bounds() {
-        for (successes, trials) in [(0, 1), (1, 1), (1, 3), (u64::MAX / 2, u64::MAX), (u64::MAX, u64::MAX)] {
+        for (successes, trials) in [
+            (0, 1),
+            (1, 1),
+            (1, 3),
+            (u64::MAX / 2, u64::MAX),
+            (u64::MAX, u64::MAX),
+        ] {
             let rate = wilson(successes, trials);
             let (low, value, high) = (rate.low.unwrap(), rate.value.unwrap(), rate.high.unwrap());
             assert!((0.0..=1.0).contains(&low), "{rate:?}");
@@ -307,7 +318,10 @@ mod tests {
         // z = -2.88675, p = erfc(2.88675 / √2) = 0.003892.
         let difference = two_proportion(30, 100, 50, 100);
         assert!(close(difference.z.unwrap(), -2.887, 1e-3), "{difference:?}");
-        assert!(close(difference.p_value.unwrap(), 0.0039, 1e-4), "{difference:?}");
+        assert!(
+            close(difference.p_value.unwrap(), 0.0039, 1e-4),
+            "{difference:?}"
+        );
         assert!(difference.min_sample_ok);
         assert!(difference.significant);
     }
@@ -332,8 +346,14 @@ mod tests {
     fn two_proportion_small_difference_is_not_significant() {
         // 45 % vs 50 % of 100: z = -0.70799, p = 0.47895.
         let difference = two_proportion(45, 100, 50, 100);
-        assert!(close(difference.z.unwrap(), -0.7080, 1e-4), "{difference:?}");
-        assert!(close(difference.p_value.unwrap(), 0.4790, 1e-4), "{difference:?}");
+        assert!(
+            close(difference.z.unwrap(), -0.7080, 1e-4),
+            "{difference:?}"
+        );
+        assert!(
+            close(difference.p_value.unwrap(), 0.4790, 1e-4),
+            "{difference:?}"
+        );
         assert!(difference.min_sample_ok);
         assert!(!difference.significant);
     }
@@ -360,7 +380,13 @@ mod tests {
 
     #[test]
     fn two_proportion_without_trials_or_variation_is_untestable() {
-        for (a, na, b, nb) in [(0, 0, 5, 10), (5, 10, 0, 0), (0, 100, 0, 100), (100, 100, 50, 50), (11, 10, 5, 10)] {
+        for (a, na, b, nb) in [
+            (0, 0, 5, 10),
+            (5, 10, 0, 0),
+            (0, 100, 0, 100),
+            (100, 100, 50, 50),
+            (11, 10, 5, 10),
+        ] {
             let difference = two_proportion(a, na, b, nb);
             assert_eq!(difference.z, None, "{a}/{na} vs {b}/{nb}");
             assert_eq!(difference.p_value, None);
@@ -388,7 +414,10 @@ mod tests {
             (3.0, 0.00002209049700),
         ] {
             let actual = erfc(x);
-            assert!(((actual - expected) / expected).abs() < 1.2e-7, "erfc({x}) = {actual}");
+            assert!(
+                ((actual - expected) / expected).abs() < 1.2e-7,
+                "erfc({x}) = {actual}"
+            );
         }
         assert_eq!(erfc(f64::INFINITY), 0.0);
         assert!(close(two_sided_p_value(1.959964), 0.05, 1e-6));

@@ -155,11 +155,25 @@ impl TestApp {
         backend: Backend,
         adjust: impl FnOnce(&mut HashMap<String, String>),
     ) -> Self {
+        Self::spawn_with_clock(
+            backend,
+            adjust,
+            std::sync::Arc::new(chatref::clock::SystemClock),
+        )
+        .await
+    }
+
+    /// Starts an app whose recorded events are stamped by `clock`.
+    pub async fn spawn_with_clock(
+        backend: Backend,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+        clock: std::sync::Arc<dyn chatref::clock::Clock>,
+    ) -> Self {
         let database = TestDatabase::new(backend).await;
         let mut env = test_env(&database.url);
         adjust(&mut env);
         let config = Config::from_sources(None, &env).unwrap();
-        let app = Application::build(config).await.unwrap();
+        let app = Application::build_with_clock(config, clock).await.unwrap();
         let addr = app.local_addr();
         let stop = CancellationToken::new();
         let server = tokio::spawn(app.run_until(stop.clone().cancelled_owned()));

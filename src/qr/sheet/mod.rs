@@ -156,6 +156,10 @@ fn grid_origin_mm(paper: Paper) -> (f32, f32) {
     )
 }
 
+/// Most codes on one sheet: 100 pages. A sheet is built whole in memory (about 1 MB a page
+/// while rendering), so larger campaigns print per store instead.
+pub const MAX_ITEMS: usize = 1_200;
+
 /// Encodes every item and fits its text. `embedded_font` is true for outputs that carry
 /// DejaVu Sans (the PDF), where characters missing from it are refused; HTML leaves them to
 /// the browser's fallback fonts.
@@ -166,6 +170,14 @@ pub(crate) fn prepare(
 ) -> Result<Vec<Cell>, QrError> {
     if items.is_empty() {
         return Err(QrError::Invalid("a sheet needs at least one code".into()));
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(QrError::Invalid(format!(
+            "a sheet holds at most {MAX_ITEMS} codes ({} pages); this one has {}: print per store \
+             with `chatref qr zip`, or split the campaign",
+            MAX_ITEMS / (ROWS * COLUMNS),
+            items.len()
+        )));
     }
     let measure = TextMeasure::new();
     let text_width = TEXT_WIDTH_MM * PT_PER_MM;
