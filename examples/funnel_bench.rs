@@ -211,6 +211,12 @@ async fn generate(db: &Db, clicks: i64) -> anyhow::Result<()> {
         }
         day = day.next_day().expect("in range");
     }
+    let started = Instant::now();
     db.upsert_spend(&entries).await?;
+    eprintln!(
+        "  {:>10} spend rows upserted in {:.1?} (the write side of a spend import)",
+        entries.len(),
+        started.elapsed()
+    );
     Ok(())
 }

@@ -37,9 +37,15 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// Signs and checks ref tags.
     pub key: TagKey,
-    /// Links by code, filled on first use by the redirect. Links are immutable once
-    /// created, so entries never go stale.
+    /// Links by code, filled on first use by the redirect. An edit through this service
+    /// removes the link's entry; an edit elsewhere (the CLI, another instance) clears the
+    /// whole map when the redirect next checks [`Db::links_version`] (about once a second).
     pub links: Arc<DashMap<String, Arc<Link>>>,
+    /// Codes the database did not know (bounded, a minute each), so unknown codes do not
+    /// cost a query each; cleared when links are created.
+    pub unknown_codes: crate::links::cache::UnknownCodes,
+    /// Paces the redirect's check for link changes made by other processes.
+    pub link_changes: crate::links::cache::ChangeWatch,
     pub clicks: ClickQueue,
     pub metrics: Arc<Metrics>,
     /// Stores verified webhook calls, several per transaction.
@@ -121,6 +127,8 @@ impl Application {
             config: Arc::new(config),
             key,
             links: Arc::new(DashMap::new()),
+            unknown_codes: Default::default(),
+            link_changes: Default::default(),
             clicks,
             metrics,
             qr_cache: Arc::new(crate::qr::cache::RenderCache::default()),

@@ -282,6 +282,7 @@ mod tests {
             ad_id: ad.map(Into::into),
             ctwa_clid: None,
             text: text.map(Into::into),
+            recipient: None,
         }
     }
 

@@ -6,7 +6,7 @@ use prometheus_client::{
     registry::Registry,
 };
 
-use crate::clicks::ClickClass;
+use crate::{clicks::ClickClass, platforms::Platform};
 
 /// Labels of an HTTP request count: the matched route pattern, never the raw path, so codes
 /// and ids do not explode the series count.
@@ -22,6 +22,11 @@ struct ClassLabels {
     class: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PlatformLabels {
+    platform: &'static str,
+}
+
 /// The service's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -33,6 +38,11 @@ pub struct Metrics {
     clicks_writing: Gauge,
     /// Connections closed at once because the connection cap was reached.
     pub connections_refused: Counter,
+    /// Redirect lookups of a code the database does not have (unknown codes are then
+    /// remembered for a minute, so repeats cost nothing).
+    pub unknown_code_lookups: Counter,
+    webhook_entries_skipped: Family<PlatformLabels, Counter>,
+    webhook_events_unrouted: Family<PlatformLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -52,6 +62,9 @@ impl Metrics {
         let queue_depth = Gauge::default();
         let clicks_writing = Gauge::default();
         let connections_refused = Counter::default();
+        let unknown_code_lookups = Counter::default();
+        let webhook_entries_skipped = Family::<PlatformLabels, Counter>::default();
+        let webhook_events_unrouted = Family::<PlatformLabels, Counter>::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "clicks",
@@ -83,6 +96,28 @@ impl Metrics {
             "Connections closed at once because CHATREF_MAX_CONNECTIONS were open",
             connections_refused.clone(),
         );
+        registry.register(
+            "unknown_code_lookups",
+            "Database lookups of short codes that no link has",
+            unknown_code_lookups.clone(),
+        );
+        registry.register(
+            "webhook_entries_skipped",
+            "Entries of accepted webhook batches left out because they cannot be read (the body is kept)",
+            webhook_entries_skipped.clone(),
+        );
+        registry.register(
+            "webhook_events_unrouted",
+            "Webhook events not recorded because no account of the platform has their recipient as external_id (the body is kept)",
+            webhook_events_unrouted.clone(),
+        );
+        for platform in Platform::ALL {
+            let labels = PlatformLabels {
+                platform: platform.as_str(),
+            };
+            let _ = webhook_entries_skipped.get_or_create(&labels);
+            let _ = webhook_events_unrouted.get_or_create(&labels);
+        }
         for class in ClickClass::ALL {
             // Present from the start, so dashboards see 0 rather than no series.
             let _ = clicks.get_or_create(&ClassLabels {
@@ -98,7 +133,28 @@ impl Metrics {
             queue_depth,
             clicks_writing,
             connections_refused,
+            unknown_code_lookups,
+            webhook_entries_skipped,
+            webhook_events_unrouted,
         }
+    }
+
+    /// Counts webhook entries skipped as unreadable.
+    pub fn webhook_entries_skipped(&self, platform: Platform, count: u64) {
+        self.webhook_entries_skipped
+            .get_or_create(&PlatformLabels {
+                platform: platform.as_str(),
+            })
+            .inc_by(count);
+    }
+
+    /// Counts webhook events sent to an id no account has.
+    pub fn webhook_events_unrouted(&self, platform: Platform, count: u64) {
+        self.webhook_events_unrouted
+            .get_or_create(&PlatformLabels {
+                platform: platform.as_str(),
+            })
+            .inc_by(count);
     }
 
     /// Counts one answered request.

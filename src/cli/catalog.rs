@@ -29,9 +29,23 @@ pub enum AccountCommand {
         handle: String,
         #[arg(long)]
         name: Option<String>,
+        /// The platform's id for the account, which routes one app's webhook events to it:
+        /// Page id, Instagram account id, WhatsApp phone_number_id or LINE bot user id.
+        #[arg(long)]
+        external_id: Option<String>,
         /// Webhook secret as NAME=VALUE (repeatable), e.g. app_secret=… verify_token=….
         #[arg(long = "secret", value_parser = key_value)]
         secrets: Vec<(String, String)>,
+    },
+    /// Set or clear the external id of an existing account (its id and webhook URL stay).
+    Update {
+        id: i64,
+        /// Page id, Instagram account id, WhatsApp phone_number_id or LINE bot user id.
+        #[arg(long, required_unless_present = "clear_external_id")]
+        external_id: Option<String>,
+        /// Remove the external id: the account then takes only its own URL's events.
+        #[arg(long, conflicts_with = "external_id")]
+        clear_external_id: bool,
     },
     /// List accounts.
     List,
@@ -117,6 +131,64 @@ pub enum LinkCommand {
     },
     /// Show one link with its click counts.
     Show { id: i64 },
+    /// Change a link's label, store, prefilled text, UTM, WeChat code URL or active flag
+    /// (what it points at and its code stay).
+    Update(LinkUpdate),
+}
+
+/// `chatref link update ID …`: flags left out keep their value; `--clear-…` removes one.
+#[derive(Debug, Args)]
+pub struct LinkUpdate {
+    /// The link's id.
+    id: i64,
+    #[arg(long, conflicts_with = "clear_label")]
+    label: Option<String>,
+    #[arg(long)]
+    clear_label: bool,
+    #[arg(long, conflicts_with = "clear_store")]
+    store: Option<String>,
+    #[arg(long)]
+    clear_store: bool,
+    /// Greeting prefilled for WhatsApp, LINE and Viber.
+    #[arg(long, conflicts_with = "clear_prefill")]
+    prefill: Option<String>,
+    #[arg(long)]
+    clear_prefill: bool,
+    /// UTM override as utm_KEY=VALUE (repeatable; replaces all of the link's overrides).
+    #[arg(long = "utm", value_parser = key_value, conflicts_with = "clear_utm")]
+    utm: Vec<(String, String)>,
+    #[arg(long)]
+    clear_utm: bool,
+    /// WeChat links: the code URL WeChat's qrcode/create returned.
+    #[arg(long, conflicts_with = "clear_wechat_qr_url")]
+    wechat_qr_url: Option<String>,
+    #[arg(long)]
+    clear_wechat_qr_url: bool,
+    /// `false` ends the link: it answers a "campaign ended" page and leaves print sheets.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    active: Option<bool>,
+}
+
+impl LinkUpdate {
+    fn patch(self) -> crate::links::LinkPatch {
+        let text = |value: Option<String>, clear: bool| match (value, clear) {
+            (Some(value), _) => Some(Some(value)),
+            (None, true) => Some(None),
+            (None, false) => None,
+        };
+        crate::links::LinkPatch {
+            label: text(self.label, self.clear_label),
+            store: text(self.store, self.clear_store),
+            prefill_text: text(self.prefill, self.clear_prefill),
+            utm: match (self.utm.is_empty(), self.clear_utm) {
+                (false, _) => Some(Some(self.utm.into_iter().collect())),
+                (true, true) => Some(None),
+                (true, false) => None,
+            },
+            wechat_qr_url: text(self.wechat_qr_url, self.clear_wechat_qr_url),
+            active: self.active,
+        }
+    }
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -137,23 +209,37 @@ pub async fn account(
             platform,
             handle,
             name,
+            external_id,
             secrets,
         } => {
             let request = AccountRequest {
                 platform,
                 handle,
                 name,
+                external_id,
                 secrets: secrets.into_iter().collect(),
             };
             vec![accounts::create(db, config, request).await?]
         }
+        AccountCommand::Update {
+            id,
+            external_id,
+            clear_external_id: _,
+        } => vec![accounts::set_external_id(db, config, id, external_id.as_deref()).await?],
         AccountCommand::List => accounts::list(db, config).await?,
     };
     if as_json {
         return json(&views);
     }
     table(
-        &["id", "platform", "handle", "name", "webhook url"],
+        &[
+            "id",
+            "platform",
+            "handle",
+            "external id",
+            "name",
+            "webhook url",
+        ],
         views
             .iter()
             .map(|v| {
@@ -161,6 +247,7 @@ pub async fn account(
                     v.account.id.to_string(),
                     v.account.platform.to_string(),
                     v.account.handle.clone(),
+                    cell(&v.account.external_id),
                     cell(&v.account.name),
                     v.webhook_url.clone(),
                 ]
@@ -302,6 +389,10 @@ pub async fn link(
             links.iter().map(view).collect()
         }
         LinkCommand::List { campaign } => LinkView::of_campaign(db, config, &key, campaign).await?,
+        LinkCommand::Update(update) => {
+            let link = crate::links::update::update(db, update.id, update.patch()).await?;
+            vec![view(&link)]
+        }
         LinkCommand::Show { id } => {
             let stats = LinkStats::load(db, config, &key, id).await?;
             if as_json {
@@ -336,7 +427,15 @@ pub async fn link(
         return json(&views);
     }
     table(
-        &["id", "code", "store", "label", "short url", "deep link"],
+        &[
+            "id",
+            "code",
+            "store",
+            "label",
+            "active",
+            "short url",
+            "deep link",
+        ],
         views
             .iter()
             .map(|v| {
@@ -345,6 +444,7 @@ pub async fn link(
                     v.code.clone(),
                     cell(&v.store),
                     cell(&v.label),
+                    if v.active { "yes" } else { "no" }.into(),
                     v.short_url.clone(),
                     cell(&v.deep_link),
                 ]

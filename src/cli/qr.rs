@@ -86,6 +86,22 @@ fn write_atomically(out: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Tells on stderr which links a sheet or ZIP leaves off and why.
+fn warn_left_off(printable: &qr::links::Printable) {
+    if let Some(warning) = printable.warning() {
+        eprintln!(
+            "warning: {warning}; set the code URL with `chatref link update ID --wechat-qr-url …`"
+        );
+    }
+    if printable.inactive > 0 {
+        eprintln!(
+            "note: {} inactive link{} left off",
+            printable.inactive,
+            if printable.inactive == 1 { "" } else { "s" }
+        );
+    }
+}
+
 pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result<()> {
     match command {
         QrCommand::Code { link, out, options } => {
@@ -107,8 +123,9 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
             caption,
         } => {
             let paper: Paper = paper.parse()?;
-            let links = qr::links::printable_links(db, campaign).await?;
-            let items = qr::links::sheet_items(config, &links);
+            let printable = qr::links::printable_links(db, campaign).await?;
+            warn_left_off(&printable);
+            let items = qr::links::sheet_items(config, &printable.links);
             let bytes = match extension(&out).as_str() {
                 "pdf" => qr::sheet_pdf(&items, paper, caption.as_deref())?,
                 "html" => qr::sheet_svg_html(&items, paper, caption.as_deref())?.into_bytes(),
@@ -127,7 +144,9 @@ pub async fn run(db: &Db, config: &Config, command: QrCommand) -> anyhow::Result
             if !matches!(format.as_str(), "png" | "svg") {
                 bail!("format `{format}` is not png or svg");
             }
-            let links = qr::links::printable_links(db, campaign).await?;
+            let printable = qr::links::printable_links(db, campaign).await?;
+            warn_left_off(&printable);
+            let links = printable.links;
             let progress = ProgressBar::new(links.len() as u64).with_style(
                 ProgressStyle::with_template("{bar:40} {pos}/{len} codes {eta}")
                     .expect("static template"),

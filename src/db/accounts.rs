@@ -17,6 +17,7 @@ struct AccountRow {
     id: i64,
     platform: String,
     handle: String,
+    external_id: Option<String>,
     name: Option<String>,
     created_at: OffsetDateTime,
 }
@@ -28,13 +29,39 @@ impl TryFrom<AccountRow> for Account {
             id: row.id,
             platform: row.platform.parse().map_err(DbError::Corrupt)?,
             handle: row.handle,
+            external_id: row.external_id,
             name: row.name,
             created_at: row.created_at,
         })
     }
 }
 
-const COLUMNS: &str = "id, platform, handle, name, created_at";
+const COLUMNS: &str = "id, platform, handle, external_id, name, created_at";
+
+/// What a unique violation on `accounts` means: the same handle, or the same external id,
+/// twice on one platform (the index on the latter is named after its column).
+fn account_conflict(
+    error: sqlx::Error,
+    platform: Platform,
+    handle: &str,
+    external_id: Option<&str>,
+) -> DbError {
+    let on_external_id = error.as_database_error().is_some_and(|e| {
+        e.message().contains("external_id")
+            || e.constraint().is_some_and(|c| c.contains("external_id"))
+    });
+    conflict_on_unique(error, || match external_id {
+        Some(external_id) if on_external_id => {
+            format!("another {platform} account already has external_id `{external_id}`")
+        }
+        _ => format!("a {platform} account with handle `{handle}` already exists"),
+    })
+}
+
+/// The `(external_id, id)` pairs of one platform's accounts, for
+/// [`crate::accounts::Routes`].
+pub(super) const ROUTES: &str =
+    "SELECT external_id, id FROM accounts WHERE platform = $1 AND external_id IS NOT NULL";
 
 impl Db {
     /// Stores a new account; the same handle twice on one platform is a conflict.
@@ -42,11 +69,12 @@ impl Db {
         let now = super::now();
         let row: AccountRow = on_backend!(self, write pool => {
             sqlx::query_as(&format!(
-                "INSERT INTO accounts (platform, handle, name, secrets, created_at) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}"
+                "INSERT INTO accounts (platform, handle, external_id, name, secrets, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
             ))
             .bind(account.platform.as_str())
             .bind(&account.handle)
+            .bind(&account.external_id)
             .bind(&account.name)
             .bind(secrets_to_json(&account.secrets))
             .bind(now)
@@ -54,14 +82,34 @@ impl Db {
             .await
         })
         .map_err(|e| {
-            conflict_on_unique(e, || {
-                format!(
-                    "a {} account with handle `{}` already exists",
-                    account.platform, account.handle
-                )
-            })
+            account_conflict(
+                e,
+                account.platform,
+                &account.handle,
+                account.external_id.as_deref(),
+            )
         })?;
         row.try_into()
+    }
+
+    /// Sets (or clears, with `None`) an account's external id; another account of the
+    /// platform with the same id is a conflict.
+    pub async fn set_account_external_id(
+        &self,
+        account: &Account,
+        external_id: Option<&str>,
+    ) -> Result<Account, DbError> {
+        let row: Option<AccountRow> = on_backend!(self, write pool => {
+            sqlx::query_as(&format!(
+                "UPDATE accounts SET external_id = $1 WHERE id = $2 RETURNING {COLUMNS}"
+            ))
+            .bind(external_id)
+            .bind(account.id)
+            .fetch_optional(pool)
+            .await
+        })
+        .map_err(|e| account_conflict(e, account.platform, &account.handle, external_id))?;
+        Account::try_from(row.ok_or(DbError::NotFound("account", account.id))?)
     }
 
     /// Every account, oldest first.

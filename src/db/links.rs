@@ -6,7 +6,7 @@ use sqlx::FromRow;
 use time::OffsetDateTime;
 
 use super::{Db, DbError, conflict_on_unique, on_backend};
-use crate::links::{Link, LinkCode, NewLink};
+use crate::links::{Link, LinkChange, LinkCode, NewLink};
 
 #[derive(FromRow)]
 struct LinkRow {
@@ -22,6 +22,7 @@ struct LinkRow {
     prefill_text: Option<String>,
     utm: String,
     wechat_qr_url: Option<String>,
+    active: bool,
     created_at: OffsetDateTime,
     campaign_name: String,
     campaign_channel: String,
@@ -48,6 +49,7 @@ impl TryFrom<LinkRow> for Link {
             utm: serde_json::from_str::<BTreeMap<String, String>>(&row.utm)
                 .map_err(|e| DbError::Corrupt(format!("link {} utm: {e}", row.id)))?,
             wechat_qr_url: row.wechat_qr_url,
+            active: row.active,
             created_at: row.created_at,
             campaign_name: row.campaign_name,
             campaign_channel: row.campaign_channel,
@@ -55,8 +57,17 @@ impl TryFrom<LinkRow> for Link {
     }
 }
 
+/// The settings row whose value changes (a fresh random value) whenever links are created or
+/// edited, so a running service notices changes made by another process (the CLI, another
+/// instance) and drops its cached links.
+const VERSION_KEY: &str = "links_version";
+
+/// Sets a new links version inside the caller's transaction.
+const BUMP_VERSION: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 const SELECT: &str = "SELECT l.id, l.campaign_id, l.code, l.account_id, a.platform, a.handle, \
-     l.destination_url, l.label, l.store, l.prefill_text, l.utm, l.wechat_qr_url, l.created_at, \
+     l.destination_url, l.label, l.store, l.prefill_text, l.utm, l.wechat_qr_url, l.active, l.created_at, \
      c.name AS campaign_name, c.channel AS campaign_channel \
      FROM links l JOIN campaigns c ON c.id = l.campaign_id LEFT JOIN accounts a ON a.id = l.account_id";
 
@@ -94,6 +105,11 @@ impl Db {
                 )))?;
                 ids.push(id);
             }
+            sqlx::query(BUMP_VERSION)
+                .bind(VERSION_KEY)
+                .bind(uuid::Uuid::new_v4().to_string())
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
             Ok::<_, DbError>(ids)
         })?;
@@ -103,6 +119,83 @@ impl Db {
             out.push(self.link(id).await?);
         }
         Ok(out)
+    }
+
+    /// Applies a validated change to link `id` and returns the link as stored: only the
+    /// columns the change names are written, so two edits of different fields both stand.
+    /// [`DbError::NotFound`] for an unknown link, [`DbError::Conflict`] for a store name the
+    /// campaign already has.
+    pub async fn update_link(&self, id: i64, change: &LinkChange) -> Result<Link, DbError> {
+        let utm = change
+            .utm
+            .as_ref()
+            .map(|utm| serde_json::to_string(utm).expect("a string map serialises"));
+        let store = change.store.clone().flatten();
+        let updated = on_backend!(self, write pool => {
+            let mut tx = pool.begin().await?;
+            let updated = sqlx::query(
+                "UPDATE links SET \
+                 label = CASE WHEN $1 THEN $2 ELSE label END, \
+                 store = CASE WHEN $3 THEN $4 ELSE store END, \
+                 prefill_text = CASE WHEN $5 THEN $6 ELSE prefill_text END, \
+                 utm = CASE WHEN $7 THEN $8 ELSE utm END, \
+                 wechat_qr_url = CASE WHEN $9 THEN $10 ELSE wechat_qr_url END, \
+                 active = CASE WHEN $11 THEN $12 ELSE active END \
+                 WHERE id = $13",
+            )
+            .bind(change.label.is_some())
+            .bind(change.label.clone().flatten())
+            .bind(change.store.is_some())
+            .bind(&store)
+            .bind(change.prefill_text.is_some())
+            .bind(change.prefill_text.clone().flatten())
+            .bind(utm.is_some())
+            .bind(&utm)
+            .bind(change.wechat_qr_url.is_some())
+            .bind(change.wechat_qr_url.clone().flatten())
+            .bind(change.active.is_some())
+            .bind(change.active)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, || format!(
+                "store `{}` already has a link in this campaign",
+                store.as_deref().unwrap_or_default()
+            )))?
+            .rows_affected();
+            sqlx::query(BUMP_VERSION)
+                .bind(VERSION_KEY)
+                .bind(uuid::Uuid::new_v4().to_string())
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, DbError>(updated)
+        })?;
+        if updated == 0 {
+            return Err(DbError::NotFound("link", id));
+        }
+        self.link(id).await
+    }
+
+    /// The value that changes whenever links are created or edited (`None` before the first
+    /// change), read by the redirect about once a second.
+    pub async fn links_version(&self) -> Result<Option<String>, DbError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(VERSION_KEY)
+                .fetch_optional(pool)
+                .await
+        })?)
+    }
+
+    /// The campaign's links that have a store, as (link id, store name).
+    pub async fn link_stores(&self, campaign_id: i64) -> Result<Vec<(i64, String)>, DbError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_as("SELECT id, store FROM links WHERE campaign_id = $1 AND store IS NOT NULL")
+                .bind(campaign_id)
+                .fetch_all(pool)
+                .await
+        })?)
     }
 
     /// One link by id; [`DbError::NotFound`] when there is none.

@@ -242,9 +242,10 @@ impl Db {
             .fetch_all(pool)
             .await
         })?;
+        let chosen: std::collections::HashSet<i64> = scope.campaign_ids.iter().copied().collect();
         Ok(rows
             .into_iter()
-            .filter(|r| scope.campaign_ids.contains(&r.campaign_id))
+            .filter(|r| chosen.contains(&r.campaign_id))
             .collect())
     }
 
@@ -260,9 +261,10 @@ impl Db {
             .fetch_all(pool)
             .await
         })?;
+        let chosen: std::collections::HashSet<i64> = scope.campaign_ids.iter().copied().collect();
         Ok(rows
             .into_iter()
-            .filter(|r| scope.campaign_ids.contains(&r.campaign_id))
+            .filter(|r| chosen.contains(&r.campaign_id))
             .collect())
     }
 

@@ -1,23 +1,32 @@
 //! Webhook ingestion and attribution in the store: raw payloads, deduplicated inbound events,
 //! contacts, first-message conversions and touches, written in one transaction per call.
+//! Each event is recorded under the account its recipient routes it to
+//! ([`crate::accounts::Routes`]), which for one Meta app with several Pages or numbers need
+//! not be the account of the URL the call came to.
+
+use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 use time::OffsetDateTime;
 
-use super::{Db, DbError, on_backend};
+use super::{Db, DbError, accounts::ROUTES, on_backend};
 use crate::{
+    accounts::{Route, Routes},
     attribution::{self, Attribution, Clue, Contact, Decision, Found, Lookup},
     platforms::{Platform, webhook::InboundEvent},
 };
 
 /// What one webhook call changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestSummary {
     /// Events not seen before (redeliveries are not counted).
     pub new_events: u64,
     /// Contacts created, i.e. first-message conversions.
     pub leads: u64,
+    /// The recipient of each event recorded nowhere because no account of the platform has
+    /// it as external id (the raw body is still kept).
+    pub unrouted: Vec<String>,
 }
 
 /// An event with the clue found in it, ready to record.
@@ -29,6 +38,8 @@ pub struct ClueEvent {
 /// One verified webhook call, ready to store.
 pub struct WebhookCall {
     pub platform: Platform,
+    /// The account of the URL the call came to, which verified it: the raw body is kept
+    /// under it, and so are the events that [`Routes`] gives it.
     pub account_id: i64,
     /// The body exactly as received.
     pub body: Vec<u8>,
@@ -178,6 +189,27 @@ macro_rules! record_event {
     }};
 }
 
+/// The account `$item`'s event belongs to, inside an open transaction `$tx`: the URL's
+/// account `$account_id` for an event without a recipient, else what the platform's
+/// [`Routes`] say, read once per transaction into `$routes`.
+macro_rules! route_event {
+    ($tx:expr, $routes:expr, $platform:expr, $account_id:expr, $item:expr) => {{
+        match $item.event.recipient.as_deref() {
+            None => Route::Account($account_id),
+            Some(recipient) => {
+                if !$routes.contains_key(&$platform) {
+                    let pairs: Vec<(String, i64)> = sqlx::query_as(ROUTES)
+                        .bind($platform.as_str())
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                    $routes.insert($platform, Routes::new(pairs));
+                }
+                $routes[&$platform].route($account_id, Some(recipient))
+            }
+        }
+    }};
+}
+
 /// The event as both backends can store it: PostgreSQL text cannot hold NUL (U+0000), so it
 /// is removed from every field rather than failing the whole call forever (the platform
 /// would retry it, and Telegram would hold back every later update).
@@ -192,6 +224,7 @@ fn storable(event: &InboundEvent) -> InboundEvent {
         ad_id: event.ad_id.as_ref().map(clean),
         ctwa_clid: event.ctwa_clid.as_ref().map(clean),
         text: event.text.as_ref().map(clean),
+        recipient: event.recipient.as_ref().map(clean),
     }
 }
 
@@ -207,6 +240,7 @@ impl Db {
         let now = super::now();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
+            let mut routes = HashMap::<Platform, Routes>::new();
             let mut summaries = Vec::with_capacity(calls.len());
             for call in calls {
                 sqlx::query(
@@ -222,7 +256,14 @@ impl Db {
                 .await?;
                 let mut summary = IngestSummary::default();
                 for item in &call.events {
-                    let (new_event, lead) = record_event!(tx, call.account_id, call.platform.as_str(), item);
+                    let account_id = match route_event!(tx, routes, call.platform, call.account_id, item) {
+                        Route::Account(account_id) => account_id,
+                        Route::Unrouted => {
+                            summary.unrouted.extend(item.event.recipient.clone());
+                            continue;
+                        }
+                    };
+                    let (new_event, lead) = record_event!(tx, account_id, call.platform.as_str(), item);
                     summary.new_events += u64::from(new_event);
                     summary.leads += u64::from(lead);
                 }
@@ -243,8 +284,9 @@ impl Db {
     }
 
     /// Replaces contacts, first-message conversions, touches and inbound events with the
-    /// result of re-reading `payloads` (already parsed, in arrival order), in one transaction.
-    /// Conversions posted through the API are kept.
+    /// result of re-reading `payloads` (already parsed, in arrival order, each with the
+    /// account of its URL), in one transaction, routing events as [`Db::ingest_webhooks`]
+    /// does with today's external ids. Conversions posted through the API are kept.
     pub async fn rebuild_attribution(
         &self,
         payloads: &[(Platform, i64, Vec<ClueEvent>)],
@@ -260,15 +302,29 @@ impl Db {
             ] {
                 sqlx::query(table).execute(&mut *tx).await?;
             }
+            let mut routes = HashMap::<Platform, Routes>::new();
             let mut summary = IngestSummary::default();
-            for (platform, account_id, events) in payloads {
+            for (platform, url_account, events) in payloads {
                 for item in events {
-                    let (new_event, lead) = record_event!(tx, *account_id, platform.as_str(), item);
+                    let account_id = match route_event!(tx, routes, *platform, *url_account, item) {
+                        Route::Account(account_id) => account_id,
+                        Route::Unrouted => {
+                            summary.unrouted.extend(item.event.recipient.clone());
+                            continue;
+                        }
+                    };
+                    let (new_event, lead) = record_event!(tx, account_id, platform.as_str(), item);
                     summary.new_events += u64::from(new_event);
                     summary.leads += u64::from(lead);
                 }
             }
             tx.commit().await?;
+            if !summary.unrouted.is_empty() {
+                tracing::warn!(
+                    events = summary.unrouted.len(),
+                    "rebuild left out events sent to ids no account has as external_id"
+                );
+            }
             Ok(summary)
         })
     }

@@ -1,18 +1,30 @@
-//! Link endpoints: create one, create one per store, list a campaign's, show one with stats.
+//! Link endpoints: create one, create one per store, list a campaign's, show one with stats,
+//! edit one. Every change also updates what the redirect has cached.
 
 use axum::{Json, extract::State, http::StatusCode};
 
 use super::{
     error::ApiError,
     extract::{ApiJson, ApiPath},
+    redirect::forget_link,
 };
 use crate::{
     app::AppState,
     links::{
-        BulkLinkRequest, LinkRequest, LinkStats, LinkView,
+        BulkLinkRequest, LinkPatch, LinkRequest, LinkStats, LinkView,
         create::{create_bulk, create_link},
+        update::{UpdateError, update as update_link},
     },
 };
+
+impl From<UpdateError> for ApiError {
+    fn from(error: UpdateError) -> Self {
+        match error {
+            UpdateError::Link(e) => e.into(),
+            UpdateError::Db(e) => e.into(),
+        }
+    }
+}
 
 pub async fn create(
     State(state): State<AppState>,
@@ -20,6 +32,8 @@ pub async fn create(
     ApiJson(request): ApiJson<LinkRequest>,
 ) -> Result<(StatusCode, Json<LinkView>), ApiError> {
     let link = create_link(&state.db, campaign_id, request).await?;
+    // Codes are random, so any remembered unknown code could be this one.
+    state.unknown_codes.clear();
     Ok((
         StatusCode::CREATED,
         Json(LinkView::new(&link, &state.config, &state.key)),
@@ -32,6 +46,7 @@ pub async fn bulk(
     ApiJson(request): ApiJson<BulkLinkRequest>,
 ) -> Result<(StatusCode, Json<Vec<LinkView>>), ApiError> {
     let links = create_bulk(&state.db, campaign_id, request).await?;
+    state.unknown_codes.clear();
     Ok((
         StatusCode::CREATED,
         Json(
@@ -58,4 +73,15 @@ pub async fn show(
     Ok(Json(
         LinkStats::load(&state.db, &state.config, &state.key, id).await?,
     ))
+}
+
+/// `PATCH /api/links/{id}`: label, store, prefilled text, UTM, WeChat code URL, `active`.
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<LinkPatch>,
+) -> Result<Json<LinkView>, ApiError> {
+    let link = update_link(&state.db, id, patch).await?;
+    forget_link(&state, &link.code);
+    Ok(Json(LinkView::new(&link, &state.config, &state.key)))
 }

@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
             post(links::create).get(links::list),
         )
         .route("/campaigns/{id}/links/bulk", post(links::bulk))
-        .route("/links/{id}", get(links::show))
+        .route("/links/{id}", get(links::show).patch(links::update))
         .route("/links/{id}/qr.png", get(qr::png))
         .route("/links/{id}/qr.svg", get(qr::svg))
         .route("/campaigns/{id}/qr-sheet", get(qr::sheet))

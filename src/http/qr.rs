@@ -9,7 +9,7 @@ use axum::{
     body::Bytes,
     extract::{RawQuery, State},
     http::{
-        HeaderMap, HeaderValue, StatusCode,
+        HeaderMap, HeaderName, HeaderValue, StatusCode,
         header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, ETAG, IF_NONE_MATCH},
     },
     response::{IntoResponse, Response},
@@ -41,7 +41,9 @@ fn render_permit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, 
 impl From<qr::links::PrintError> for ApiError {
     fn from(error: qr::links::PrintError) -> Self {
         match error {
-            qr::links::PrintError::NoLinks(_) => ApiError::invalid(error.to_string()),
+            qr::links::PrintError::NoLinks(_) | qr::links::PrintError::NothingPrintable { .. } => {
+                ApiError::invalid(error.to_string())
+            }
             qr::links::PrintError::Db(e) => e.into(),
         }
     }
@@ -191,8 +193,8 @@ pub async fn sheet(
             }
         }
     }
-    let links = qr::links::printable_links(&state.db, id).await?;
-    let items = qr::links::sheet_items(&state.config, &links);
+    let printable = qr::links::printable_links(&state.db, id).await?;
+    let items = qr::links::sheet_items(&state.config, &printable.links);
     let permit = render_permit(&state)?;
     let (content_type, file, body): (&'static str, String, Bytes) = match format.as_str() {
         "pdf" => {
@@ -228,7 +230,7 @@ pub async fn sheet(
             )));
         }
     };
-    Ok((
+    let mut response = (
         [
             (CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
@@ -240,5 +242,31 @@ pub async fn sheet(
         ],
         body,
     )
-        .into_response())
+        .into_response();
+    if let Some(warning) = printable.warning() {
+        response
+            .headers_mut()
+            .insert(WARNING_HEADER, header_text(&warning));
+    }
+    Ok(response)
+}
+
+/// Says what a sheet left off (WeChat links without their code URL).
+pub const WARNING_HEADER: HeaderName = HeaderName::from_static("x-chatref-warning");
+
+/// `text` as a header value: visible ASCII kept, anything else (store names in any script,
+/// control characters) percent-encoded as UTF-8.
+fn header_text(text: &str) -> HeaderValue {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '%' || !(c == ' ' || c.is_ascii_graphic()) {
+            let mut bytes = [0; 4];
+            for b in c.encode_utf8(&mut bytes).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    HeaderValue::from_str(&out).expect("visible ASCII")
 }

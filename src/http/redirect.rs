@@ -1,11 +1,14 @@
 //! `GET /r/{code}`: the hot path. Find the link (memory first), mint a click id, queue the
-//! click, answer 302 to the deep link carrying the click's ref tag. Nothing here waits on the
-//! database once the link is cached; unknown codes get a 404 page, never a redirect
-//! elsewhere.
+//! click, answer 302 to the deep link carrying the click's ref tag. Once the link is cached
+//! nothing here waits on the database, except one request a second (at most 250 ms) that
+//! asks whether links were changed by another process. Unknown codes get a 404 page, never a
+//! redirect elsewhere, and are remembered for a minute so repeats cost no query; an inactive
+//! link gets a "campaign ended" page and its click is still recorded.
 
 use std::{
     net::{IpAddr, SocketAddr},
     sync::Arc,
+    time::Duration,
 };
 
 use axum::{
@@ -24,6 +27,9 @@ use crate::{
 };
 
 const NOT_FOUND_PAGE: &str = include_str!("../../templates/not_found.html");
+const CAMPAIGN_ENDED_PAGE: &str = include_str!("../../templates/campaign_ended.html");
+/// The longest a request waits to learn whether links changed elsewhere.
+const CHANGE_CHECK_TIMEOUT: Duration = Duration::from_millis(250);
 const NO_STORE: HeaderValue = HeaderValue::from_static("private, no-store");
 
 pub async fn follow(
@@ -45,21 +51,13 @@ pub async fn follow(
         Err(()) => return unavailable_page(),
     };
     let click_id = ClickId::generate();
-    let tag = RefTag::for_click(&state.key, &code, &click_id);
-    let Some(target) = link.target_url(&tag) else {
-        return not_found_page();
-    };
-    let Ok(location) = HeaderValue::try_from(target) else {
-        return not_found_page();
-    };
-
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
-    state.clicks.record(RawClick {
+    let click = |click_id: ClickId| RawClick {
         click_id,
         link_id: link.id,
         at: state.clock.now(),
@@ -68,7 +66,20 @@ pub async fn follow(
         ip: client_ip(&state, peer, headers),
         user_agent: header(USER_AGENT.as_str()),
         referrer: header(REFERER.as_str()),
-    });
+    };
+    if !link.active {
+        // Old posters keep being scanned: counted, then told kindly that it is over.
+        state.clicks.record(click(click_id));
+        return campaign_ended_page();
+    }
+    let tag = RefTag::for_click(&state.key, &code, &click_id);
+    let Some(target) = link.target_url(&tag) else {
+        return not_found_page();
+    };
+    let Ok(location) = HeaderValue::try_from(target) else {
+        return not_found_page();
+    };
+    state.clicks.record(click(click_id));
 
     (
         StatusCode::FOUND,
@@ -77,10 +88,15 @@ pub async fn follow(
         .into_response()
 }
 
-/// The link for a code: from the cache, or loaded once from the database and cached.
+/// The link for a code: from the cache, or loaded once from the database and cached; a code
+/// the database does not have is remembered as unknown for a while.
 async fn find_link(state: &AppState, code: &LinkCode) -> Result<Option<Arc<Link>>, ()> {
+    notice_changes_elsewhere(state).await;
     if let Some(link) = state.links.get(code.as_str()) {
         return Ok(Some(link.clone()));
+    }
+    if state.unknown_codes.contains(code.as_str()) {
+        return Ok(None);
     }
     match state.db.link_by_code(code.as_str()).await {
         Ok(Some(link)) => {
@@ -88,12 +104,43 @@ async fn find_link(state: &AppState, code: &LinkCode) -> Result<Option<Arc<Link>
             state.links.insert(code.as_str().to_owned(), link.clone());
             Ok(Some(link))
         }
-        Ok(None) => Ok(None),
+        Ok(None) => {
+            state.metrics.unknown_code_lookups.inc();
+            state.unknown_codes.insert(code.as_str());
+            Ok(None)
+        }
         Err(error) => {
             tracing::error!(%error, "link lookup failed");
             Err(())
         }
     }
+}
+
+/// Drops every cached link and unknown code when links were created or edited by another
+/// process (the CLI, another instance) since the last look. One request at a time, about
+/// once a second, asks; a slow or failing database is given up on quickly and the cache
+/// serves on.
+async fn notice_changes_elsewhere(state: &AppState) {
+    let Some(check) = state.link_changes.begin() else {
+        return;
+    };
+    match tokio::time::timeout(CHANGE_CHECK_TIMEOUT, state.db.links_version()).await {
+        Ok(Ok(version)) => {
+            if check.changed(version) {
+                state.links.clear();
+                state.unknown_codes.clear();
+            }
+        }
+        Ok(Err(error)) => tracing::warn!(%error, "could not check for link changes"),
+        Err(_) => tracing::warn!("checking for link changes timed out"),
+    }
+}
+
+/// Makes the next redirect of `code` read the link afresh (after this service changed or
+/// created it).
+pub fn forget_link(state: &AppState, code: &str) {
+    state.links.remove(code);
+    state.unknown_codes.forget(code);
 }
 
 /// `?via=qr` marks a scan of a printed code; anything else is a link click.
@@ -137,6 +184,11 @@ fn html(status: StatusCode, body: &'static str) -> Response {
 
 fn not_found_page() -> Response {
     html(StatusCode::NOT_FOUND, NOT_FOUND_PAGE)
+}
+
+/// 410 Gone: the link exists but was switched off.
+fn campaign_ended_page() -> Response {
+    html(StatusCode::GONE, CAMPAIGN_ENDED_PAGE)
 }
 
 fn unavailable_page() -> Response {

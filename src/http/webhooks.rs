@@ -2,6 +2,13 @@
 //! WeChat safe-mode push), parse, refuse a replayed nonce, attribute, write to the database in
 //! one transaction, then answer 200 (empty body, which every platform accepts, WeChat
 //! included). Nothing is stored for a refused call.
+//!
+//! The URL's account verifies the call; its events are stored under the accounts their
+//! recipients route to (one Meta app sends every Page's and number's events to one URL; see
+//! [`crate::accounts::Routes`]). A batch is refused only when it is not the platform's body at
+//! all: an entry that cannot be read, or sent to an id no account has, is logged and counted
+//! while the rest is stored, because Meta retries a refused batch for hours and then
+//! disables the webhook.
 
 use axum::{
     body::Bytes,
@@ -108,6 +115,7 @@ pub async fn receive(
     // be re-parsed (`chatref attribution rebuild`) without the account's secrets.
     let opened = adapter.open(&request, &secrets)?;
     let parsed = adapter.parse(&opened)?;
+    let skipped = parsed.skipped;
     if let Some(nonce) = adapter.replay_nonce(&request, &secrets) {
         refuse_replay(&state, account_id, &nonce, &body).await?;
     }
@@ -128,6 +136,23 @@ pub async fn receive(
             events,
         })
         .await?;
+    if !skipped.is_empty() {
+        tracing::warn!(%platform, account_id, ?skipped, "webhook entries that cannot be read were skipped; the rest of the call is stored");
+        state
+            .metrics
+            .webhook_entries_skipped(platform, skipped.len() as u64);
+    }
+    if !summary.unrouted.is_empty() {
+        tracing::warn!(
+            %platform,
+            account_id,
+            recipients = ?summary.unrouted,
+            "webhook events sent to ids no {platform} account has as external_id were not recorded (body kept); set the account's external_id"
+        );
+        state
+            .metrics
+            .webhook_events_unrouted(platform, summary.unrouted.len() as u64);
+    }
     tracing::info!(%platform, account_id, new_events = summary.new_events, leads = summary.leads, "webhook stored");
     Ok(StatusCode::OK.into_response())
 }

@@ -1,7 +1,7 @@
 //! Creating links: the steps shared by the API and the CLI (look up campaign and account,
 //! validate, check store names, store all or nothing).
 
-use super::{BulkLinkRequest, Link, LinkError, LinkRequest, NewLink, RowError};
+use super::{BulkLinkRequest, Link, LinkError, LinkRequest, NewLink, RowError, store_key};
 use crate::db::{Db, DbError};
 
 /// Why links were not created.
@@ -27,6 +27,9 @@ pub async fn create_link(
         None => None,
     };
     let link = NewLink::parse(&campaign, account.as_ref(), request)?;
+    if let Some(store) = &link.store {
+        ensure_store_free(db, campaign_id, store, None).await?;
+    }
     let created = db
         .insert_links(std::slice::from_ref(&link))
         .await?
@@ -50,8 +53,8 @@ pub async fn create_bulk(
     let existing: Vec<String> = db
         .campaign_stores(campaign_id)
         .await?
-        .into_iter()
-        .map(|s| s.to_lowercase())
+        .iter()
+        .map(|s| store_key(s))
         .collect();
     let taken: Vec<RowError> = request
         .stores
@@ -59,7 +62,7 @@ pub async fn create_bulk(
         .enumerate()
         .filter_map(|(i, row)| {
             let name = row.store.trim();
-            (!name.is_empty() && existing.contains(&name.to_lowercase())).then(|| RowError {
+            (!name.is_empty() && existing.contains(&store_key(name))).then(|| RowError {
                 row: i + 1,
                 message: format!("store `{name}` already has a link in this campaign"),
             })
@@ -81,4 +84,28 @@ pub async fn create_bulk(
     };
     rows.sort_by_key(|r| r.row);
     Err(CreateError::Rows(rows))
+}
+
+/// Refuses a store name another link of the campaign already has (compared by [`store_key`],
+/// as bulk creation does), with the conflict the unique index would give for an exact match.
+/// `except` is the link being edited, which may keep or re-case its own name.
+pub(crate) async fn ensure_store_free(
+    db: &Db,
+    campaign_id: i64,
+    store: &str,
+    except: Option<i64>,
+) -> Result<(), DbError> {
+    let key = store_key(store);
+    let taken = db
+        .link_stores(campaign_id)
+        .await?
+        .into_iter()
+        .any(|(id, name)| Some(id) != except && store_key(&name) == key);
+    if taken {
+        return Err(DbError::Conflict(format!(
+            "store `{}` already has a link in this campaign",
+            store.trim()
+        )));
+    }
+    Ok(())
 }

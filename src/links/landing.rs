@@ -80,6 +80,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect::<BTreeMap<_, _>>(),
             wechat_qr_url: None,
+            active: true,
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             campaign_name: "Summer Sale".into(),
             campaign_channel: "ads".into(),

@@ -1,10 +1,12 @@
 //! Links: a campaign's short links, each targeting a chat account (deep link with a ref tag)
 //! or a landing page (UTM parameters and the click id appended).
 
+pub mod cache;
 mod code;
 pub mod create;
 mod landing;
 mod ref_tag;
+pub mod update;
 mod view;
 
 use std::collections::BTreeMap;
@@ -16,6 +18,7 @@ use url::Url;
 pub use code::{CODE_LEN, LinkCode};
 pub use landing::{UTM_KEYS, landing_url};
 pub use ref_tag::{CLICK_ID_LEN, ClickId, RefTag, TagKey};
+pub use update::{LinkChange, LinkPatch};
 pub use view::{LinkStats, LinkView};
 
 use crate::{
@@ -39,6 +42,9 @@ pub struct Link {
     pub prefill_text: Option<String>,
     pub utm: BTreeMap<String, String>,
     pub wechat_qr_url: Option<String>,
+    /// An inactive link answers a "campaign ended" page (still counting the scan) and is
+    /// left off print sheets.
+    pub active: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(skip)]
@@ -159,6 +165,80 @@ fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, L
     }
 }
 
+/// The one rule for store names, in single, bulk and patched links alike: trimmed, and
+/// compared without regard to case, so `Store 1` and ` store 1` are the same store.
+pub fn store_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// A store name as stored: trimmed, not empty, at most 200 characters, no control characters.
+fn parse_store(value: Option<String>) -> Result<Option<String>, LinkError> {
+    optional_text("store", value)
+}
+
+/// A greeting prefilled into the first message, for the platforms that have one.
+fn parse_prefill(
+    platform: Option<Platform>,
+    text: Option<String>,
+) -> Result<Option<String>, LinkError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    if !matches!(
+        platform,
+        Some(Platform::Whatsapp | Platform::Line | Platform::Viber)
+    ) {
+        return Err(LinkError::Invalid(
+            "prefill_text applies to WhatsApp, LINE and Viber links only".into(),
+        ));
+    }
+    platforms::validate_prefill(&text).map_err(|e| LinkError::Invalid(e.0))?;
+    Ok(Some(text.trim().to_owned()))
+}
+
+/// UTM overrides: landing-page links only, known keys, short printable values.
+fn check_utm(landing: bool, utm: &BTreeMap<String, String>) -> Result<(), LinkError> {
+    if !utm.is_empty() && !landing {
+        return Err(LinkError::Invalid(
+            "utm applies to landing-page links only".into(),
+        ));
+    }
+    for (key, value) in utm {
+        if !UTM_KEYS.contains(&key.as_str()) {
+            return Err(LinkError::Invalid(format!(
+                "unknown utm key `{key}`; expected {}",
+                UTM_KEYS.join(", ")
+            )));
+        }
+        optional_text(key, Some(value.clone()))?;
+    }
+    Ok(())
+}
+
+/// The code URL WeChat's `qrcode/create` returned, on WeChat links only.
+fn parse_wechat_qr_url(
+    platform: Option<Platform>,
+    text: Option<String>,
+) -> Result<Option<String>, LinkError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let url = Url::parse(text.trim())
+        .ok()
+        .filter(platforms::wechat::is_wechat_qr_url)
+        .ok_or_else(|| {
+            LinkError::Invalid(format!(
+                "wechat_qr_url `{text}` is not a code URL from WeChat's qrcode/create (http://weixin.qq.com/q/…)"
+            ))
+        })?;
+    if platform != Some(Platform::Wechat) {
+        return Err(LinkError::Invalid(
+            "wechat_qr_url applies to WeChat links only".into(),
+        ));
+    }
+    Ok(Some(url.to_string()))
+}
+
 /// Checks a landing-page destination: absolute http(s) with a host and no credentials.
 pub fn parse_destination(text: &str) -> Result<Url, LinkError> {
     let bad = |why: &str| LinkError::Invalid(format!("destination_url `{text}` {why}"));
@@ -188,7 +268,7 @@ impl NewLink {
         request: LinkRequest,
     ) -> Result<Self, LinkError> {
         let label = optional_text("label", request.label)?;
-        let store = optional_text("store", request.store)?;
+        let store = parse_store(request.store)?;
         let (account_id, destination_url) = match (request.account_id, request.destination_url) {
             (Some(_), Some(_)) => {
                 return Err(LinkError::Invalid(
@@ -223,56 +303,9 @@ impl NewLink {
         };
         let platform = account.filter(|_| account_id.is_some()).map(|a| a.platform);
 
-        let prefill_text = match request.prefill_text {
-            Some(text) => {
-                if !matches!(
-                    platform,
-                    Some(Platform::Whatsapp | Platform::Line | Platform::Viber)
-                ) {
-                    return Err(LinkError::Invalid(
-                        "prefill_text applies to WhatsApp, LINE and Viber links only".into(),
-                    ));
-                }
-                platforms::validate_prefill(&text).map_err(|e| LinkError::Invalid(e.0))?;
-                Some(text.trim().to_owned())
-            }
-            None => None,
-        };
-
-        if !request.utm.is_empty() && destination_url.is_none() {
-            return Err(LinkError::Invalid(
-                "utm applies to landing-page links only".into(),
-            ));
-        }
-        for (key, value) in &request.utm {
-            if !UTM_KEYS.contains(&key.as_str()) {
-                return Err(LinkError::Invalid(format!(
-                    "unknown utm key `{key}`; expected {}",
-                    UTM_KEYS.join(", ")
-                )));
-            }
-            optional_text(key, Some(value.clone()))?;
-        }
-
-        let wechat_qr_url = match request.wechat_qr_url {
-            Some(text) => {
-                let url = Url::parse(text.trim())
-                    .ok()
-                    .filter(platforms::wechat::is_wechat_qr_url)
-                    .ok_or_else(|| {
-                        LinkError::Invalid(format!(
-                            "wechat_qr_url `{text}` is not a code URL from WeChat's qrcode/create (http://weixin.qq.com/q/…)"
-                        ))
-                    })?;
-                if platform != Some(Platform::Wechat) {
-                    return Err(LinkError::Invalid(
-                        "wechat_qr_url applies to WeChat links only".into(),
-                    ));
-                }
-                Some(url.to_string())
-            }
-            None => None,
-        };
+        let prefill_text = parse_prefill(platform, request.prefill_text)?;
+        check_utm(destination_url.is_some(), &request.utm)?;
+        let wechat_qr_url = parse_wechat_qr_url(platform, request.wechat_qr_url)?;
 
         Ok(NewLink {
             campaign_id: campaign.id,
@@ -306,7 +339,7 @@ impl NewLink {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for (index, row) in request.stores.into_iter().enumerate() {
             let number = index + 1;
-            let key = row.store.trim().to_lowercase();
+            let key = store_key(&row.store);
             if !key.is_empty()
                 && let Some(first) = seen.insert(key, number)
             {

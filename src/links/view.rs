@@ -34,6 +34,9 @@ pub struct LinkView {
     pub prefill_text: Option<String>,
     pub utm: BTreeMap<String, String>,
     pub wechat_qr_url: Option<String>,
+    /// `false` once the link is switched off: `/r/{code}` then answers a "campaign ended"
+    /// page (still counting the scan) and print sheets leave it out.
+    pub active: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -78,6 +81,7 @@ impl LinkView {
             prefill_text: link.prefill_text.clone(),
             utm: link.utm.clone(),
             wechat_qr_url: link.wechat_qr_url.clone(),
+            active: link.active,
             created_at: link.created_at,
         }
     }

@@ -26,6 +26,12 @@ pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {
     Ok(handle)
 }
 
+/// The Instagram professional account id, which Meta puts in each event's `recipient.id` and
+/// `entry[].id`: routes one app's events to the right account.
+pub fn normalize_external_id(id: &str) -> Result<String, InvalidHandle> {
+    meta::normalize_id("Instagram professional account id", id, "17841400000000000")
+}
+
 /// The ig.me link.
 pub fn deep_link(handle: &str, tag: &str) -> String {
     format!("https://ig.me/m/{handle}?ref={tag}")
@@ -108,6 +114,7 @@ mod tests {
             ad_id: None,
             ctwa_clid: None,
             text: None,
+            recipient: Some(ACCOUNT_ID.into()),
         }
     }
 
@@ -174,6 +181,32 @@ mod tests {
         assert!(matches!(result, Err(WebhookError::Malformed(m)) if m.contains("`page`")));
         let result = InstagramAdapter.parse(b"not json");
         assert!(matches!(result, Err(WebhookError::Malformed(_))));
+    }
+
+    #[test]
+    fn a_bad_item_is_skipped_and_the_rest_kept() {
+        let mut batch: serde_json::Value = serde_json::from_str(&body(MESSAGE_REFERRAL)).unwrap();
+        let good = batch["entry"][0]["messaging"][0].clone();
+        let mut bad = good.clone();
+        bad["timestamp"] = "yesterday".into();
+        batch["entry"][0]["messaging"] = serde_json::json!([bad, good]);
+        let parsed = InstagramAdapter
+            .parse(batch.to_string().as_bytes())
+            .unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.events[0].recipient.as_deref(), Some(ACCOUNT_ID));
+        assert_eq!(parsed.skipped.len(), 1);
+        assert!(
+            parsed.skipped[0].contains("yesterday"),
+            "{:?}",
+            parsed.skipped
+        );
+    }
+
+    #[test]
+    fn an_account_id_is_digits() {
+        assert_eq!(normalize_external_id(ACCOUNT_ID), Ok(ACCOUNT_ID.into()));
+        assert!(normalize_external_id("coast.clothing").is_err());
     }
 
     #[test]

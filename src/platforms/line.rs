@@ -31,6 +31,19 @@ pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {
     Ok(format!("@{id}"))
 }
 
+/// The bot's user id, `U` and 32 hex digits, which LINE sends as the webhook's
+/// `destination`: routes several channels' events sharing one URL. Stored in lower case,
+/// as LINE sends it.
+pub fn normalize_external_id(id: &str) -> Result<String, InvalidHandle> {
+    let hex = id.strip_prefix('U').unwrap_or_default();
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(InvalidHandle(format!(
+            "`{id}` is not a LINE bot user id: `U` and 32 hex digits, as the webhook's `destination` (the console's \"Your user ID\")"
+        )));
+    }
+    Ok(format!("U{}", hex.to_ascii_lowercase()))
+}
+
 /// The oaMessage link; the id's `@` and the text are percent-encoded as LINE requires.
 pub fn deep_link(handle: &str, tag: &str, prefill: Option<&str>) -> String {
     let text = prefilled_message(prefill, tag);
@@ -87,20 +100,24 @@ impl WebhookAdapter for LineAdapter {
     fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
         let callback: Callback = serde_json::from_slice(body)
             .map_err(|e| WebhookError::Malformed(format!("not a LINE webhook body: {e}")))?;
+        let destination = callback.destination.filter(|d| !d.is_empty());
         // An empty `events` array is the console's Verify call: nothing to record.
-        let mut events = Vec::new();
+        let mut parsed = Parsed::default();
         for event in callback.events {
-            if let Some(inbound) = inbound_event(event)? {
-                events.push(inbound);
+            if let Some(inbound) = inbound_event(event, destination.as_deref())? {
+                parsed.events.push(inbound);
             }
         }
-        Ok(Parsed { events })
+        Ok(parsed)
     }
 }
 
-/// The webhook body; `destination` (the bot's own user id) is not needed.
+/// The webhook body.
 #[derive(Deserialize)]
 struct Callback {
+    /// The bot's own user id (`U` + 32 hex digits): which official account the events are
+    /// for, so several channels can share one webhook URL.
+    destination: Option<String>,
     events: Vec<Event>,
 }
 
@@ -132,8 +149,12 @@ struct Message {
     text: Option<String>,
 }
 
-/// The event worth attributing, if this is one: a message or a follow in a one-on-one chat.
-fn inbound_event(event: Event) -> Result<Option<InboundEvent>, WebhookError> {
+/// The event worth attributing, if this is one: a message or a follow in a one-on-one chat
+/// with the bot `destination`.
+fn inbound_event(
+    event: Event,
+    destination: Option<&str>,
+) -> Result<Option<InboundEvent>, WebhookError> {
     let kind = match event.kind.as_str() {
         "message" => EventKind::Message,
         // A follow (or unblock) carries only `follow.isUnblocked`: LINE passes no referral,
@@ -174,6 +195,7 @@ fn inbound_event(event: Event) -> Result<Option<InboundEvent>, WebhookError> {
         ctwa_clid: None,
         // Only text messages have text; images, stickers and the like do not.
         text: message.text.filter(|t| !t.is_empty()),
+        recipient: destination.map(str::to_owned),
     }))
 }
 
@@ -188,6 +210,8 @@ mod tests {
     const CONTACT: &str = "U4af4980629aaaaaaaaaaaaaaaaaaaaaa";
     const MESSAGE_ID: &str = "468789577898262530";
     const MILLIS: i64 = 1_692_251_666_727;
+    /// The fixtures' `destination`.
+    const BOT: &str = "U00000000000000000000000000000000";
 
     const TEXT: &str = include_str!("../../tests/fixtures/line/text.json");
     const IMAGE: &str = include_str!("../../tests/fixtures/line/image.json");
@@ -336,6 +360,7 @@ mod tests {
                 ad_id: None,
                 ctwa_clid: None,
                 text: Some("Hi! I'd like to know more. (Ref: Ab3dE9xQ-7fGh2k)".into()),
+                recipient: Some(BOT.into()),
             }]
         );
     }
@@ -387,6 +412,32 @@ mod tests {
     fn the_verify_call_unfollows_postbacks_and_groups_give_no_events() {
         for fixture in [VERIFY_EMPTY, UNFOLLOW, POSTBACK, GROUP_TEXT] {
             assert_eq!(parse(&fill(fixture, "x")), vec![], "{fixture}");
+        }
+    }
+
+    #[test]
+    fn events_name_the_bot_they_were_sent_to() {
+        let events = parse(&fill(BATCH, "x"));
+        assert!(events.iter().all(|e| e.recipient.as_deref() == Some(BOT)));
+        let none = fill(TEXT, "x").replace(&format!(r#""destination": "{BOT}","#), "");
+        assert_eq!(parse(&none)[0].recipient, None);
+    }
+
+    #[test]
+    fn a_bot_user_id_is_u_and_32_hex_digits() {
+        let upper = format!("U{}", "4AF4980629".repeat(3) + "AB");
+        assert_eq!(
+            normalize_external_id(&upper),
+            Ok(format!("U{}", "4af4980629".repeat(3) + "ab"))
+        );
+        for bad in [
+            "",
+            "@478eozzg",
+            "U123",
+            &format!("u{}", "0".repeat(32)),
+            &format!("U{}", "x".repeat(32)),
+        ] {
+            assert!(normalize_external_id(bad).is_err(), "{bad}");
         }
     }
 

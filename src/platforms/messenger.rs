@@ -21,6 +21,12 @@ pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {
     Ok(handle.to_owned())
 }
 
+/// The Page id, which Meta puts in each event's `recipient.id` and `entry[].id`: routes one
+/// app's events to the right Page's account.
+pub fn normalize_external_id(id: &str) -> Result<String, InvalidHandle> {
+    meta::normalize_id("Facebook Page id", id, "106712345678901")
+}
+
 /// The m.me link; the tag's alphabet needs no escaping.
 pub fn deep_link(handle: &str, tag: &str) -> String {
     format!("https://m.me/{handle}?ref={tag}")
@@ -109,6 +115,7 @@ mod tests {
             ad_id: None,
             ctwa_clid: None,
             text: None,
+            recipient: Some(PAGE_ID.into()),
         }
     }
 
@@ -239,14 +246,101 @@ mod tests {
         assert!(malformed(&instagram).contains("instagram"));
     }
 
+    /// What is left of `body`: the events and why the rest was skipped.
+    fn parsed(body: &str) -> Parsed {
+        MessengerAdapter.parse(body.as_bytes()).unwrap()
+    }
+
     #[test]
-    fn a_message_without_its_required_fields_is_malformed() {
+    fn a_message_without_its_required_fields_is_skipped_not_refused() {
         let no_mid = body(TEXT).replace(&format!(r#""mid": "{MID}","#), "");
-        assert!(malformed(&no_mid).contains("mid"));
         let no_sender = body(TEXT).replace(&format!(r#""sender": {{ "id": "{PSID}" }},"#), "");
-        assert!(malformed(&no_sender).contains("entry[0].messaging[0]"));
         let no_timestamp = body(TEXT).replace(&format!(r#""timestamp": {TS_MS},"#), "");
-        assert!(malformed(&no_timestamp).contains("timestamp"));
+        let letters = body(TEXT).replace(
+            &format!(r#""timestamp": {TS_MS},"#),
+            r#""timestamp": "soon","#,
+        );
+        let wrong_type = body(TEXT).replace(&format!(r#"{{ "id": "{PSID}" }}"#), r#""someone""#);
+        for (body, words) in [
+            (no_mid, "mid"),
+            (no_sender, "sender"),
+            (no_timestamp, "timestamp"),
+            (letters, "soon"),
+            (wrong_type, "invalid type"),
+        ] {
+            let parsed = parsed(&body);
+            assert_eq!(parsed.events, vec![], "{body}");
+            assert_eq!(parsed.skipped.len(), 1, "{body}");
+            assert!(
+                parsed.skipped[0].starts_with("entry[0].messaging[0]: ")
+                    && parsed.skipped[0].contains(words),
+                "{:?} should name {words}",
+                parsed.skipped
+            );
+        }
+    }
+
+    #[test]
+    fn one_bad_item_or_entry_leaves_the_rest_of_the_batch() {
+        let mut batch: serde_json::Value = serde_json::from_str(&body(BATCH)).unwrap();
+        // The first entry's message loses its sender; a third entry is not even an object.
+        batch["entry"][0]["messaging"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("sender");
+        batch["entry"]
+            .as_array_mut()
+            .unwrap()
+            .push("garbage".into());
+        let parsed = parsed(&batch.to_string());
+        let kept: Vec<_> = parsed
+            .events
+            .iter()
+            .map(|e| e.contact_id.as_str())
+            .collect();
+        assert_eq!(kept, ["6023456789012345"]);
+        assert_eq!(parsed.skipped.len(), 2, "{:?}", parsed.skipped);
+        assert!(parsed.skipped[0].starts_with("entry[0].messaging[0]: "));
+        assert!(parsed.skipped[1].starts_with("entry[2]: "));
+    }
+
+    #[test]
+    fn a_body_without_meta_s_envelope_is_still_malformed() {
+        for body in [
+            r#"{"object": "page"}"#,
+            r#"{"object": "page", "entry": {}}"#,
+            r#"{"entry": []}"#,
+            "[]",
+        ] {
+            malformed(body);
+        }
+    }
+
+    #[test]
+    fn each_event_names_the_page_it_was_sent_to() {
+        let other_page = body(TEXT).replace(
+            r#""recipient": { "id": "106712345678901" }"#,
+            r#""recipient": { "id": "106799999999999" }"#,
+        );
+        assert_eq!(
+            events(&other_page)[0].recipient.as_deref(),
+            Some("106799999999999")
+        );
+        // Without `recipient`, the entry's id is the Page's.
+        let no_recipient = body(TEXT).replace(r#""recipient": { "id": "106712345678901" },"#, "");
+        assert_eq!(events(&no_recipient)[0].recipient.as_deref(), Some(PAGE_ID));
+        let numeric_entry =
+            no_recipient.replace(r#""id": "106712345678901""#, r#""id": 106712345678901"#);
+        assert_eq!(
+            events(&numeric_entry)[0].recipient.as_deref(),
+            Some(PAGE_ID)
+        );
+    }
+
+    #[test]
+    fn a_page_id_is_digits() {
+        assert_eq!(normalize_external_id("106712345678901"), Ok(PAGE_ID.into()));
+        assert!(normalize_external_id("CoastClothing").is_err());
     }
 
     #[test]

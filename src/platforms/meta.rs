@@ -12,6 +12,7 @@ use super::webhook::{
     EventKind, Handshake, InboundEvent, Parsed, WebhookError, WebhookRequest, query_param,
     require_secret,
 };
+use super::{InvalidHandle, check_chars};
 use crate::accounts::AccountSecrets;
 
 /// The header carrying `sha256=<lowercase hex HMAC-SHA256(app secret, raw body)>`.
@@ -125,13 +126,48 @@ impl Timestamp {
     }
 }
 
-/// Parses the Messenger Platform envelope, `entry[].messaging[]`, which Instagram Messaging
-/// shares (PLATFORMS.md §1.4, §2); `object` tells the two apart.
-///
-/// One item becomes at most one event: a customer's message, a postback, or a thread-opening
-/// referral. Echoes of our own messages, delivery and read receipts, reactions, edits and
-/// anything newer are skipped, and their fields are not required.
-pub(crate) fn parse_messaging(body: &[u8], object: &str) -> Result<Parsed, WebhookError> {
+/// Checks one of Meta's numeric ids as an account's external id (Page id, Instagram
+/// professional account id, WhatsApp `phone_number_id`): 1 to 64 digits, as webhooks carry it.
+pub fn normalize_id(what: &str, id: &str, example: &str) -> Result<String, InvalidHandle> {
+    check_chars(
+        what,
+        id,
+        1,
+        64,
+        |c| c.is_ascii_digit(),
+        &format!("digits only, as Meta shows it (e.g. {example})"),
+    )?;
+    Ok(id.to_owned())
+}
+
+/// An id Meta may send as a JSON string or number (Page, account and phone number ids are
+/// strings in every example, but nothing is lost by reading digits either way).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum MetaId {
+    Text(String),
+    Number(u64),
+}
+
+impl MetaId {
+    /// The id as text, `None` when empty.
+    pub(crate) fn into_text(self) -> Option<String> {
+        match self {
+            MetaId::Text(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+            MetaId::Number(n) => Some(n.to_string()),
+        }
+    }
+}
+
+/// Reads the envelope every Meta webhook shares, `{"object": …, "entry": […]}`, and returns
+/// the entries still as JSON: a body without this shape, or for another product, is not
+/// ours to take (400), while each entry is read on its own so one that cannot be read is
+/// skipped rather than refusing the batch (§1.7: a refused batch is retried for hours,
+/// then the webhook is disabled).
+pub(crate) fn read_envelope(
+    body: &[u8],
+    object: &str,
+) -> Result<Vec<serde_json::Value>, WebhookError> {
     let envelope: Envelope = serde_json::from_slice(body)
         .map_err(|e| WebhookError::Malformed(format!("not a `{object}` webhook body: {e}")))?;
     if envelope.object != object {
@@ -140,30 +176,58 @@ pub(crate) fn parse_messaging(body: &[u8], object: &str) -> Result<Parsed, Webho
             envelope.object
         )));
     }
-    let mut events = Vec::new();
+    Ok(envelope.entry)
+}
+
+/// Parses the Messenger Platform envelope, `entry[].messaging[]`, which Instagram Messaging
+/// shares (PLATFORMS.md §1.4, §2); `object` tells the two apart.
+///
+/// One item becomes at most one event: a customer's message, a postback, or a thread-opening
+/// referral. Echoes of our own messages, delivery and read receipts, reactions, edits and
+/// anything newer are skipped, and their fields are not required. An entry or item that
+/// cannot be read is left out with its reason in [`Parsed::skipped`]; the others are kept.
+/// Each event's recipient is the Page or Instagram account it was sent to (`recipient.id`,
+/// else the entry's `id`), so one app's batch can be split between its accounts.
+pub(crate) fn parse_messaging(body: &[u8], object: &str) -> Result<Parsed, WebhookError> {
+    let mut parsed = Parsed::default();
     // Meta batches: every entry and every item must be read (§1.8).
-    for (i, entry) in envelope.entry.iter().enumerate() {
-        for (j, item) in entry.messaging.iter().enumerate() {
-            let event = item
-                .to_event()
-                .map_err(|e| WebhookError::Malformed(format!("entry[{i}].messaging[{j}]: {e}")))?;
-            events.extend(event);
+    for (i, entry) in read_envelope(body, object)?.into_iter().enumerate() {
+        let entry: Entry = match serde_json::from_value(entry) {
+            Ok(entry) => entry,
+            Err(e) => {
+                parsed.skipped.push(format!("entry[{i}]: {e}"));
+                continue;
+            }
+        };
+        let entry_id = entry.id.and_then(MetaId::into_text);
+        for (j, item) in entry.messaging.into_iter().enumerate() {
+            let event = serde_json::from_value::<Messaging>(item)
+                .map_err(|e| e.to_string())
+                .and_then(|item| item.to_event(entry_id.as_deref()));
+            match event {
+                Ok(event) => parsed.events.extend(event),
+                Err(reason) => parsed
+                    .skipped
+                    .push(format!("entry[{i}].messaging[{j}]: {reason}")),
+            }
         }
     }
-    Ok(Parsed { events })
+    Ok(parsed)
 }
 
 #[derive(Deserialize)]
 struct Envelope {
     object: String,
-    entry: Vec<Entry>,
+    entry: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
 struct Entry {
+    /// The Page id (Messenger) or professional account id (Instagram) the entry is for.
+    id: Option<MetaId>,
     /// Absent on entries for other subscriptions (a Page's `feed` sends `changes`).
     #[serde(default)]
-    messaging: Vec<Messaging>,
+    messaging: Vec<serde_json::Value>,
 }
 
 /// One item of `messaging[]`; only the fields we read are declared.
@@ -246,7 +310,9 @@ impl Messaging {
         self.referral.as_ref().map(Item::Referral)
     }
 
-    fn to_event(&self) -> Result<Option<InboundEvent>, String> {
+    /// The event of this item, if it is one; `entry_id` is the entry's Page or account id,
+    /// the recipient when the item names none.
+    fn to_event(&self, entry_id: Option<&str>) -> Result<Option<InboundEvent>, String> {
         let Some(item) = self.item() else {
             return Ok(None);
         };
@@ -303,6 +369,13 @@ impl Messaging {
             ad_id: referral.and_then(Referral::ad_id),
             ctwa_clid: None,
             text,
+            recipient: self
+                .recipient
+                .as_ref()
+                .and_then(|r| r.id.as_deref())
+                .filter(|id| !id.is_empty())
+                .or(entry_id)
+                .map(str::to_owned),
         }))
     }
 

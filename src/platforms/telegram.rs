@@ -121,7 +121,9 @@ impl WebhookAdapter for TelegramAdapter {
                 ad_id: None,
                 ctwa_clid: None,
                 text,
+                recipient: None,
             }],
+            skipped: Vec::new(),
         })
     }
 }
@@ -302,6 +304,7 @@ mod tests {
                 ad_id: None,
                 ctwa_clid: None,
                 text: None,
+                recipient: None,
             }]
         );
     }

@@ -105,6 +105,7 @@ impl WebhookAdapter for ViberAdapter {
                 ad_id: None,
                 ctwa_clid: None,
                 text: None,
+                recipient: None,
             },
             Callback::Message {
                 timestamp,
@@ -120,6 +121,7 @@ impl WebhookAdapter for ViberAdapter {
                 ad_id: None,
                 ctwa_clid: None,
                 text: message.text.filter(|t| !t.is_empty()),
+                recipient: None,
             },
             // `webhook` is set_webhook's availability check and only needs a 200;
             // subscriptions, receipts and client statuses say nothing about a campaign.
@@ -127,6 +129,7 @@ impl WebhookAdapter for ViberAdapter {
         };
         Ok(Parsed {
             events: vec![event],
+            skipped: Vec::new(),
         })
     }
 }
@@ -332,6 +335,7 @@ mod tests {
                 ad_id: None,
                 ctwa_clid: None,
                 text: None,
+                recipient: None,
             }]
         );
     }

@@ -32,6 +32,12 @@ pub struct InboundEvent {
     pub ctwa_clid: Option<String>,
     /// Message text, where the event has one (WhatsApp and LINE carry the tag inside it).
     pub text: Option<String>,
+    /// The platform's id of the business the event was sent to: Messenger Page id, Instagram
+    /// professional account id, WhatsApp `phone_number_id`, LINE `destination`. One Meta app
+    /// sends every Page's and number's events to one callback URL, so this, not the URL,
+    /// says which account an event belongs to (see [`crate::accounts::Routes`]). `None` where
+    /// the URL alone tells (Telegram, Viber, WeChat).
+    pub recipient: Option<String>,
 }
 
 /// What kind of event started or continued the conversation.
@@ -87,6 +93,11 @@ pub enum Handshake {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parsed {
     pub events: Vec<InboundEvent>,
+    /// Why each unreadable entry of a batch was left out (`entry[1].messaging[0]: no
+    /// timestamp`). Meta retries a refused batch for hours and then disables the webhook, so
+    /// one bad entry must not refuse the good ones: it is skipped, logged and counted, and
+    /// stays in the stored raw body for a later `chatref attribution rebuild`.
+    pub skipped: Vec<String>,
 }
 
 /// A request as the adapters see it: headers, raw query string and raw body bytes.

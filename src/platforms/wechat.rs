@@ -156,6 +156,7 @@ impl WebhookAdapter for WechatAdapter {
             .map_err(|e| WebhookError::Malformed(format!("not a WeChat XML push: {e}")))?;
         Ok(Parsed {
             events: inbound_event(push)?.into_iter().collect(),
+            skipped: Vec::new(),
         })
     }
 }
@@ -483,6 +484,7 @@ fn inbound_event(push: Push) -> Result<Option<InboundEvent>, WebhookError> {
         ad_id: None,
         ctwa_clid: None,
         text,
+        recipient: None,
     }))
 }
 
@@ -680,6 +682,7 @@ mod tests {
                 ad_id: None,
                 ctwa_clid: None,
                 text: None,
+                recipient: None,
             }]
         );
     }
@@ -718,6 +721,7 @@ mod tests {
                 ad_id: None,
                 ctwa_clid: None,
                 text: Some("你好，我想了解一下 <活动> & 优惠".into()),
+                recipient: None,
             }]
         );
     }

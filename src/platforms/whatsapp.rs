@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::meta::{self, Timestamp};
+use super::meta::{self, MetaId, Timestamp};
 use super::webhook::{
     EventKind, Handshake, InboundEvent, Parsed, WebhookAdapter, WebhookError, WebhookRequest,
 };
@@ -24,6 +24,16 @@ pub fn normalize_handle(handle: &str) -> Result<String, InvalidHandle> {
         )));
     }
     Ok(digits.to_owned())
+}
+
+/// The number's `phone_number_id` (not the phone number), which each change carries in
+/// `value.metadata`: routes one app's events to the right number's account.
+pub fn normalize_external_id(id: &str) -> Result<String, InvalidHandle> {
+    meta::normalize_id(
+        "WhatsApp phone_number_id (the Cloud API id, not the phone number)",
+        id,
+        "106540352242922",
+    )
 }
 
 /// The wa.me link with the tag inside a natural-looking first message.
@@ -51,47 +61,62 @@ impl WebhookAdapter for WhatsappAdapter {
 
     /// Every inbound message is an event; `statuses[]` (receipts for our own messages) and
     /// other change fields are not. No ref field exists: the tag rides in the text (§3.1).
+    /// Each event's recipient is the `metadata.phone_number_id` it was sent to, so one app's
+    /// numbers can share a callback URL. An entry, change or message that cannot be read is
+    /// left out with its reason in [`Parsed::skipped`]; the rest of the batch is kept.
     fn parse(&self, body: &[u8]) -> Result<Parsed, WebhookError> {
-        let envelope: Envelope = serde_json::from_slice(body)
-            .map_err(|e| WebhookError::Malformed(format!("not a WhatsApp webhook body: {e}")))?;
-        if envelope.object != OBJECT {
-            return Err(WebhookError::Malformed(format!(
-                "the body's `object` is `{}`; this webhook receives `{OBJECT}`",
-                envelope.object
-            )));
-        }
-        let mut events = Vec::new();
-        for (i, entry) in envelope.entry.into_iter().enumerate() {
-            for (j, change) in entry.changes.into_iter().enumerate() {
-                if change.field != "messages" {
+        let mut parsed = Parsed::default();
+        for (i, entry) in meta::read_envelope(body, OBJECT)?.into_iter().enumerate() {
+            let entry: Entry = match serde_json::from_value(entry) {
+                Ok(entry) => entry,
+                Err(e) => {
+                    parsed.skipped.push(format!("entry[{i}]: {e}"));
                     continue;
                 }
-                let malformed =
-                    |e: String| WebhookError::Malformed(format!("entry[{i}].changes[{j}]: {e}"));
+            };
+            for (j, change) in entry.changes.into_iter().enumerate() {
+                let at = format!("entry[{i}].changes[{j}]");
                 // The value's shape depends on `field`, so it is read only once known.
-                let value: MessagesValue =
-                    serde_json::from_value(change.value).map_err(|e| malformed(e.to_string()))?;
-                for message in value.messages {
-                    events.push(message.into_event().map_err(&malformed)?);
+                let value = serde_json::from_value::<Change>(change).and_then(|change| {
+                    (change.field == "messages")
+                        .then(|| serde_json::from_value::<MessagesValue>(change.value))
+                        .transpose()
+                });
+                let value = match value {
+                    Ok(Some(value)) => value,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        parsed.skipped.push(format!("{at}: {e}"));
+                        continue;
+                    }
+                };
+                let recipient = value
+                    .metadata
+                    .and_then(|m| m.phone_number_id)
+                    .and_then(MetaId::into_text);
+                for (k, message) in value.messages.into_iter().enumerate() {
+                    let event = serde_json::from_value::<Message>(message)
+                        .map_err(|e| e.to_string())
+                        .and_then(|message| message.into_event(recipient.clone()));
+                    match event {
+                        Ok(event) => parsed.events.push(event),
+                        Err(reason) => parsed
+                            .skipped
+                            .push(format!("{at}.value.messages[{k}]: {reason}")),
+                    }
                 }
             }
         }
-        Ok(Parsed { events })
+        Ok(parsed)
     }
 }
 
 const OBJECT: &str = "whatsapp_business_account";
 
 #[derive(Deserialize)]
-struct Envelope {
-    object: String,
-    entry: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
 struct Entry {
     #[serde(default)]
-    changes: Vec<Change>,
+    changes: Vec<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -102,11 +127,18 @@ struct Change {
     value: serde_json::Value,
 }
 
-/// The `value` of a `messages` change; `statuses`, `contacts` and `metadata` are not read.
+/// The `value` of a `messages` change; `statuses` and `contacts` are not read.
 #[derive(Deserialize)]
 struct MessagesValue {
+    metadata: Option<Metadata>,
     #[serde(default)]
-    messages: Vec<Message>,
+    messages: Vec<serde_json::Value>,
+}
+
+/// The business number a change is for.
+#[derive(Deserialize)]
+struct Metadata {
+    phone_number_id: Option<MetaId>,
 }
 
 /// One inbound message (§3.2); only the fields that can carry text or an ad are declared.
@@ -164,7 +196,8 @@ struct Referral {
 }
 
 impl Message {
-    fn into_event(self) -> Result<InboundEvent, String> {
+    /// The event of this message, sent to the number `recipient`.
+    fn into_event(self, recipient: Option<String>) -> Result<InboundEvent, String> {
         let at = self.timestamp.read_seconds().map_err(|e| e.to_string())?;
         let text = self.text();
         let (ad_id, ctwa_clid) = match self.referral {
@@ -180,6 +213,7 @@ impl Message {
             ad_id,
             ctwa_clid,
             text,
+            recipient,
         })
     }
 
@@ -218,6 +252,7 @@ mod tests {
     const TAG: &str = "Ab3dE9xQ-7fGh2k";
     const AD_ID: &str = "120226305854810726";
     const TS_S: &str = "1750275992";
+    const PHONE_NUMBER_ID: &str = "106540352242922";
 
     fn body(fixture: &str) -> String {
         fill(
@@ -275,6 +310,7 @@ mod tests {
             ad_id: None,
             ctwa_clid: None,
             text: Some(format!("Hi! I'd like to know more. (Ref: {TAG})")),
+            recipient: Some(PHONE_NUMBER_ID.into()),
         };
         assert_eq!(events(&body(TEXT)), vec![expected]);
     }
@@ -350,11 +386,61 @@ mod tests {
     }
 
     #[test]
-    fn a_message_without_its_required_fields_is_malformed() {
-        let no_sender = with_messages(json!([{ "id": WAMID, "timestamp": TS_S }]));
-        assert!(malformed(&no_sender).contains("from"));
-        let bad_time = with_messages(json!([message(json!({ "timestamp": "yesterday" }))]));
-        assert!(malformed(&bad_time).contains("yesterday"));
+    fn a_message_without_its_required_fields_is_skipped_and_the_rest_kept() {
+        let body = with_messages(json!([
+            { "id": WAMID, "timestamp": TS_S },
+            message(json!({ "timestamp": "yesterday" })),
+            message(json!({ "text": { "body": "Hi (Ref: x)" } })),
+        ]));
+        let parsed = WhatsappAdapter.parse(body.as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.events[0].text.as_deref(), Some("Hi (Ref: x)"));
+        assert_eq!(parsed.skipped.len(), 2, "{:?}", parsed.skipped);
+        assert!(parsed.skipped[0].starts_with("entry[0].changes[0].value.messages[0]: "));
+        assert!(parsed.skipped[0].contains("from"), "{:?}", parsed.skipped);
+        assert!(
+            parsed.skipped[1].contains("yesterday"),
+            "{:?}",
+            parsed.skipped
+        );
+    }
+
+    #[test]
+    fn a_bad_entry_or_change_is_skipped_alone() {
+        let mut body: serde_json::Value = serde_json::from_str(&body(TEXT)).unwrap();
+        let good = body["entry"][0].clone();
+        let mut bad_change = good.clone();
+        bad_change["changes"][0]["value"]["messages"] = json!("not a list");
+        body["entry"] = json!([7, bad_change, good]);
+        let parsed = WhatsappAdapter.parse(body.to_string().as_bytes()).unwrap();
+        assert_eq!(parsed.events.len(), 1);
+        assert_eq!(parsed.skipped.len(), 2, "{:?}", parsed.skipped);
+        assert!(parsed.skipped[0].starts_with("entry[0]: "));
+        assert!(parsed.skipped[1].starts_with("entry[1].changes[0]: "));
+    }
+
+    #[test]
+    fn each_message_names_the_number_it_was_sent_to() {
+        assert_eq!(
+            events(&body(TEXT))[0].recipient.as_deref(),
+            Some(PHONE_NUMBER_ID)
+        );
+        let mut other: serde_json::Value = serde_json::from_str(&body(TEXT)).unwrap();
+        other["entry"][0]["changes"][0]["value"]
+            .as_object_mut()
+            .unwrap()
+            .remove("metadata");
+        assert_eq!(events(&other.to_string())[0].recipient, None);
+    }
+
+    #[test]
+    fn a_phone_number_id_is_digits_not_the_number() {
+        assert_eq!(
+            normalize_external_id(PHONE_NUMBER_ID),
+            Ok(PHONE_NUMBER_ID.into())
+        );
+        assert!(normalize_external_id("+15551234567").is_err());
+        assert!(normalize_external_id("").is_err());
     }
 
     #[test]

@@ -37,6 +37,7 @@
 //! chart reading "No data in this range", and no input (NaN, infinities,
 //! huge counts, empty or one-point series) makes these functions panic.
 
+use super::format::{group_thousands, month_abbreviation};
 use std::sync::OnceLock;
 
 use ab_glyph::{Font, FontRef, Glyph, GlyphId, PxScale, ScaleFont, point};
@@ -582,36 +583,6 @@ fn trim_decimal(value: f64, decimals: usize) -> String {
     match text.strip_suffix(".0") {
         Some(trimmed) => trimmed.to_owned(),
         None => text,
-    }
-}
-
-/// Inserts a comma every three digits of a string of ASCII digits.
-fn group_thousands(digits: &str) -> String {
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
-/// English three-letter month name.
-fn month_abbreviation(month: Month) -> &'static str {
-    match month {
-        Month::January => "Jan",
-        Month::February => "Feb",
-        Month::March => "Mar",
-        Month::April => "Apr",
-        Month::May => "May",
-        Month::June => "Jun",
-        Month::July => "Jul",
-        Month::August => "Aug",
-        Month::September => "Sep",
-        Month::October => "Oct",
-        Month::November => "Nov",
-        Month::December => "Dec",
     }
 }
 

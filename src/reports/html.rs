@@ -10,8 +10,9 @@
 //! NaN. Askama escapes all of it; only the SVG drawn by [`super::charts`], which escapes
 //! its own text, is inserted as markup.
 
+use super::format::{group_thousands, month_abbreviation};
 use askama::Template;
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, OffsetDateTime};
 
 use super::figures::{Figures, KINDS, kind_label};
 use super::model::{CampaignRow, DayRow, Funnel, FunnelReport, SliceRow};
@@ -570,18 +571,6 @@ fn generated_at(now: OffsetDateTime) -> String {
 // Formatting
 // ---------------------------------------------------------------------------
 
-/// Digits grouped by thousands: `"1234567"` → `"1,234,567"`.
-fn group_thousands(digits: &str) -> String {
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
 /// A count with thousands separators: `12480` → `"12,480"`.
 pub(crate) fn count(value: i64) -> String {
     let grouped = group_thousands(&value.unsigned_abs().to_string());
@@ -697,23 +686,6 @@ fn duration(seconds: i64) -> String {
 
 fn duration_opt(seconds: Option<i64>) -> String {
     seconds.map_or_else(|| MISSING.to_owned(), duration)
-}
-
-fn month_abbreviation(month: Month) -> &'static str {
-    match month {
-        Month::January => "Jan",
-        Month::February => "Feb",
-        Month::March => "Mar",
-        Month::April => "Apr",
-        Month::May => "May",
-        Month::June => "Jun",
-        Month::July => "Jul",
-        Month::August => "Aug",
-        Month::September => "Sep",
-        Month::October => "Oct",
-        Month::November => "Nov",
-        Month::December => "Dec",
-    }
 }
 
 /// `"1 Nov 2026"`.

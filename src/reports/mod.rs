@@ -18,6 +18,7 @@ pub mod charts;
 pub mod csv;
 pub mod figures;
 pub mod folder;
+pub mod format;
 pub mod html;
 pub mod model;
 pub mod stats;

@@ -208,6 +208,7 @@ mod contract {
             platform: "telegram".into(),
             handle: "CoastShopBot".into(),
             name: Some("Coast".into()),
+            external_id: None,
             secrets: BTreeMap::from([("secret_token".into(), "s3cr3t".into())]),
         };
         db.insert_account(&NewAccount::parse(request).unwrap())
@@ -341,6 +342,7 @@ mod contract {
             ad_id: None,
             ctwa_clid: None,
             text: Some("hi".into()),
+            recipient: None,
         };
         ClueEvent {
             clue: Clue::of(key, &event),

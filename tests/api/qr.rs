@@ -319,10 +319,149 @@ async fn the_cli_writes_sheets_and_zips(backend: Backend) {
     assert!(!dir.path().join("x.png").exists(), "nothing half-written");
 }
 
+async fn sheets_leave_off_inactive_links_and_wechat_links_without_a_code_url(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (campaign, links) = store_links(&app, &["Store 1", "Store 2", "Store 3"]).await;
+    let wechat = app
+        .account("wechat", "gh_a786fbe98353", json!({"token": "t"}))
+        .await;
+    let (status, scenes) = app
+        .post(
+            &format!("/api/campaigns/{campaign}/links/bulk"),
+            json!({"account_id": wechat, "stores": [
+                {"store": "Store 7"}, {"store": "Tienda Núñez"}, {"store": "Store 9"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{scenes}");
+    let id = |link: &Value| link["id"].as_i64().unwrap();
+    let (status, _) = crate::links::patch(&app, id(&links[1]), json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = crate::links::patch(
+        &app,
+        id(&scenes[2]),
+        json!({"wechat_qr_url": "http://weixin.qq.com/q/02abcDEF"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let response = app
+        .api(
+            reqwest::Method::GET,
+            &format!("/api/campaigns/{campaign}/qr-sheet?format=html"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let warning = response.headers()["x-chatref-warning"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        warning,
+        format!(
+            "2 WeChat links without a code URL were left off: Store 7 (link {}), Tienda N%C3%BA%C3%B1ez (link {})",
+            id(&scenes[0]),
+            id(&scenes[1])
+        )
+    );
+    let html = response.text().await.unwrap();
+    assert_eq!(html.matches("<svg").count(), 3, "Store 1, Store 3, Store 9");
+    for shown in ["Store 1", "Store 3", "Store 9"] {
+        assert!(html.contains(shown), "{shown}");
+    }
+    for left_off in ["Store 2", "Store 7", "Tienda"] {
+        assert!(!html.contains(left_off), "{left_off}");
+    }
+
+    // The CLI leaves off the same links and says so.
+    let dir = tempfile::tempdir().unwrap();
+    let zip_path = dir.path().join("codes.zip");
+    let out = crate::links::chatref(
+        &app.database,
+        &[
+            "qr",
+            "zip",
+            "--campaign",
+            &campaign.to_string(),
+            "--format",
+            "svg",
+            "--out",
+            zip_path.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: 2 WeChat links without a code URL were left off: Store 7 (link {}), Tienda Núñez (link {})",
+            id(&scenes[0]),
+            id(&scenes[1])
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 inactive link left off"), "{stderr}");
+    let archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    let mut names: Vec<&str> = archive.file_names().collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names[0].starts_with("Store_1-") && names[2].starts_with("Store_9-"),
+        "{names:?}"
+    );
+
+    let html_path = dir.path().join("sheet.html");
+    let out = crate::links::chatref(
+        &app.database,
+        &[
+            "qr",
+            "sheet",
+            "--campaign",
+            &campaign.to_string(),
+            "--out",
+            html_path.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: 2 WeChat links"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(3 codes)"));
+
+    // Nothing left to print is an error that says why.
+    let (_, only) = app
+        .post(
+            &format!(
+                "/api/campaigns/{}/links",
+                app.campaign("direct_to_chat").await
+            ),
+            json!({"account_id": wechat, "store": "Lonely"}),
+        )
+        .await;
+    let response = app
+        .api(
+            reqwest::Method::GET,
+            &format!(
+                "/api/campaigns/{}/qr-sheet?format=html",
+                only["campaign_id"]
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let answer: Value = response.json().await.unwrap();
+    assert!(
+        answer["error"]["message"].as_str().unwrap().contains(
+            "has no links to print: 1 WeChat link without a code URL was left off: Lonely"
+        ),
+        "{answer}"
+    );
+}
+
 crate::on_both_backends!(
     every_code_decodes_to_the_scan_url_and_counts_as_a_scan,
     print_size_and_caching,
     bad_qr_requests_are_refused,
     the_print_sheet_holds_every_store_code,
     the_cli_writes_sheets_and_zips,
+    sheets_leave_off_inactive_links_and_wechat_links_without_a_code_url,
 );

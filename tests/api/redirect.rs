@@ -2,12 +2,15 @@ use std::time::Duration;
 
 use chatref::{
     clicks::{ClickClass, Via},
-    db::ClickCounts,
+    db::{ClickCounts, Db},
 };
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, IPHONE, TestApp, tag_in_location};
+use crate::{
+    helpers::{Backend, IPHONE, TestApp, tag_in_location},
+    links::{chatref, patch},
+};
 
 /// A direct-to-chat Telegram link; returns (link id, code).
 async fn telegram_link(app: &TestApp) -> (i64, String) {
@@ -308,6 +311,229 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
     );
 }
 
+async fn a_wechat_code_url_set_later_replaces_the_cached_link(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = app.tag_key().await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let wechat = app
+        .account("wechat", "gh_a786fbe98353", json!({"token": "t"}))
+        .await;
+    let link = app.link(campaign, json!({"account_id": wechat})).await;
+    let (id, code) = (link["id"].as_i64().unwrap(), link["code"].as_str().unwrap());
+    let path = format!("/r/{code}");
+    // Followed before its code URL is known: 404, and the link is now in the cache.
+    let before = app.follow(&path, IPHONE).await;
+    assert_eq!(before.status(), StatusCode::NOT_FOUND);
+    assert!(before.headers().get("location").is_none());
+
+    let (status, changed) = patch(
+        &app,
+        id,
+        json!({"wechat_qr_url": "http://weixin.qq.com/q/02abcDEF"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["deep_link"], "http://weixin.qq.com/q/02abcDEF");
+    let after = app.follow(&path, IPHONE).await;
+    assert_eq!(after.status(), StatusCode::FOUND);
+    assert_eq!(
+        after.headers()["location"],
+        "http://weixin.qq.com/q/02abcDEF"
+    );
+
+    // A chat link's greeting, cached by a first click, changes at once too.
+    let whatsapp = app.account("whatsapp", "15551234567", json!({})).await;
+    let chat = app
+        .link(
+            campaign,
+            json!({"account_id": whatsapp, "prefill_text": "Hi"}),
+        )
+        .await;
+    let chat_path = format!("/r/{}", chat["code"].as_str().unwrap());
+    let first = app.follow(&chat_path, IPHONE).await;
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("text=Hi%20%28Ref%3A%20"), "{location}");
+    let (status, _) = patch(
+        &app,
+        chat["id"].as_i64().unwrap(),
+        json!({"prefill_text": "Hola"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let second = app.follow(&chat_path, IPHONE).await;
+    let location = second.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("text=Hola%20%28Ref%3A%20"), "{location}");
+    tag_in_location(&key, &location);
+}
+
+async fn an_inactive_link_says_the_campaign_ended_and_still_counts(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let (link_id, code) = telegram_link(&app).await;
+    let path = format!("/r/{code}");
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+
+    let (status, changed) = patch(&app, link_id, json!({"active": false})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["active"], false);
+    let ended = app
+        .client
+        .get(format!("{}{path}?via=qr", app.base))
+        .header("user-agent", IPHONE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::GONE);
+    assert!(ended.headers().get("location").is_none());
+    assert_eq!(ended.headers()["cache-control"], "private, no-store");
+    assert!(
+        ended.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        ended
+            .text()
+            .await
+            .unwrap()
+            .contains("This campaign has ended")
+    );
+
+    // Off the print sheet while inactive.
+    let sheet = |app: &TestApp| {
+        let request = app.api(
+            reqwest::Method::GET,
+            &format!(
+                "/api/campaigns/{}/qr-sheet?format=html",
+                changed["campaign_id"]
+            ),
+        );
+        async move { request.send().await.unwrap() }
+    };
+    let refused = sheet(&app).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::BAD_REQUEST,
+        "its only link is inactive"
+    );
+
+    let (status, changed) = patch(&app, link_id, json!({"active": true})).await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+    let printed = sheet(&app).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    assert_eq!(printed.text().await.unwrap().matches("<svg").count(), 1);
+
+    let db = app.stop().await;
+    let clicks = db.clicks_of_link(link_id).await.unwrap();
+    assert_eq!(clicks.len(), 3, "the scan of the ended link is counted");
+    assert_eq!(clicks[1].via, Via::Qr);
+    assert_eq!(clicks[1].class, ClickClass::Human);
+    assert_eq!(db.click_counts(link_id).await.unwrap().qr_scans, 1);
+}
+
+/// Runs one statement on the app's database behind its back (as another tool would).
+async fn execute(db: &Db, sql: &str, text: &str, id: i64) {
+    match db {
+        Db::Sqlite { write, .. } => {
+            sqlx::query(sql)
+                .bind(text)
+                .bind(id)
+                .execute(write)
+                .await
+                .unwrap();
+        }
+        Db::Postgres(pool) => {
+            sqlx::query(sql)
+                .bind(text)
+                .bind(id)
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn unknown_codes_cost_one_lookup_until_links_are_created(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (link_id, _) = telegram_link(&app).await;
+    let unknown = "ZZZZ9999";
+    for _ in 0..100 {
+        let response = app.follow(&format!("/r/{unknown}"), IPHONE).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("This link does not exist")
+        );
+    }
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("chatref_unknown_code_lookups_total 1\n"),
+        "{metrics}"
+    );
+
+    // The code comes to exist behind the service's back: still unknown for up to a minute...
+    let db = app.database.connect().await;
+    execute(
+        &db,
+        "UPDATE links SET code = $1 WHERE id = $2",
+        unknown,
+        link_id,
+    )
+    .await;
+    db.close().await;
+    let path = format!("/r/{unknown}");
+    assert_eq!(
+        app.follow(&path, IPHONE).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // ...but creating a link forgets every unknown code, and a new link redirects at once.
+    let campaign = app.campaign("landing_page").await;
+    let fresh = app
+        .link(campaign, json!({"destination_url": "https://shop.example"}))
+        .await;
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+    let fresh_path = format!("/r/{}", fresh["code"].as_str().unwrap());
+    assert_eq!(
+        app.follow(&fresh_path, IPHONE).await.status(),
+        StatusCode::FOUND
+    );
+    let metrics = app.metrics().await;
+    assert!(
+        metrics.contains("chatref_unknown_code_lookups_total 1\n"),
+        "{metrics}"
+    );
+}
+
+async fn changes_made_by_the_cli_reach_a_running_service(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (link_id, code) = telegram_link(&app).await;
+    let path = format!("/r/{code}");
+    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+    let out = chatref(
+        &app.database,
+        &["link", "update", &link_id.to_string(), "--active", "false"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Another process: the service notices within about a second.
+    let mut status = StatusCode::FOUND;
+    for _ in 0..50 {
+        status = app.follow(&path, IPHONE).await.status();
+        if status == StatusCode::GONE {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, StatusCode::GONE);
+}
+
 crate::on_both_backends!(
     a_click_redirects_with_a_fresh_click_tag,
     unknown_codes_get_a_404_page_not_a_redirect,
@@ -315,4 +541,8 @@ crate::on_both_backends!(
     scans_referrers_and_geography_are_recorded_without_the_ip,
     a_graceful_stop_stores_every_queued_click,
     a_full_queue_drops_and_counts_clicks_without_blocking,
+    a_wechat_code_url_set_later_replaces_the_cached_link,
+    an_inactive_link_says_the_campaign_ended_and_still_counts,
+    unknown_codes_cost_one_lookup_until_links_are_created,
+    changes_made_by_the_cli_reach_a_running_service,
 );

@@ -568,6 +568,7 @@ async fn days_are_calendar_days_of_the_report_time_zone(backend: Backend) {
                 platform: "telegram".into(),
                 handle: "NightShopBot".into(),
                 name: None,
+                external_id: None,
                 secrets: BTreeMap::new(),
             })
             .unwrap(),
@@ -625,6 +626,7 @@ async fn days_are_calendar_days_of_the_report_time_zone(backend: Backend) {
             ad_id: None,
             ctwa_clid: None,
             text: None,
+            recipient: None,
         };
         ClueEvent {
             clue: chatref::attribution::Clue::of(&key, &event),
