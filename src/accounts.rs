@@ -81,6 +81,17 @@ impl NewAccount {
         if let Some((name, _)) = request.secrets.iter().find(|(_, v)| v.trim().is_empty()) {
             return Err(InvalidHandle(format!("secret `{name}` must not be empty")));
         }
+        // A pasted secret with a newline or tab in it would never match what the platform
+        // signs with; say so now rather than refuse every webhook later.
+        if let Some((name, _)) = request
+            .secrets
+            .iter()
+            .find(|(_, v)| v.chars().any(char::is_control))
+        {
+            return Err(InvalidHandle(format!(
+                "secret `{name}` contains a control character (a newline or tab pasted with it?)"
+            )));
+        }
         platform.check_secrets(&request.secrets)?;
         let name = request
             .name
@@ -262,6 +273,18 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         }
+    }
+
+    #[test]
+    fn secrets_with_control_characters_are_refused() {
+        let err = NewAccount::parse(request(
+            "telegram",
+            "CoastShopBot",
+            &[("secret_token", "abc\n")],
+        ))
+        .unwrap_err();
+        assert!(err.0.contains("control character"), "{}", err.0);
+        assert!(!err.0.contains("abc"), "the secret is not repeated");
     }
 
     #[test]

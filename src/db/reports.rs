@@ -92,8 +92,23 @@ pub struct Scope {
     pub from: Date,
     pub to: Date,
     pub campaign_ids: Vec<i64>,
+    /// The campaigns are every campaign there is: no campaign list is sent to the database
+    /// (PostgreSQL spent seconds testing a 1,000-id `IN` list against every row).
+    pub every_campaign: bool,
     pub platform: Option<String>,
     pub store: Option<String>,
+}
+
+impl Scope {
+    /// The campaign ids to bind after the fixed parameters: none when the scope is every
+    /// campaign.
+    fn bound_ids(&self) -> &[i64] {
+        if self.every_campaign {
+            &[]
+        } else {
+            &self.campaign_ids
+        }
+    }
 }
 
 /// A part of the range with one UTC offset.
@@ -195,12 +210,13 @@ const LEADS: &str = "(SELECT c.campaign_id, c.link_id, c.click_id, c.at, c.metho
 /// The filters every event query shares, after `$1` start and `$2` end: `$3` platform and
 /// `$4` store (both optional), then the campaign ids. `campaign` is the campaign column.
 fn filters(campaign: &str, ids: usize) -> String {
+    let common =
+        "AND ($3 IS NULL OR COALESCE(a.platform, 'web') = $3) AND ($4 IS NULL OR l.store = $4)";
+    if ids == 0 {
+        return common.to_owned();
+    }
     let list: Vec<String> = (0..ids).map(|i| format!("${}", i + 5)).collect();
-    format!(
-        "AND ($3 IS NULL OR COALESCE(a.platform, 'web') = $3) AND ($4 IS NULL OR l.store = $4) \
-         AND {campaign} IN ({})",
-        list.join(", ")
-    )
+    format!("{common} AND {campaign} IN ({})", list.join(", "))
 }
 
 /// Runs `$sql` (which uses the `$1…` of [`filters`] and `$5…` campaign ids) over `$scope`
@@ -218,7 +234,7 @@ macro_rules! scoped_query {
                     .bind(TimeBound(scope.end))
                     .bind(scope.platform.as_deref())
                     .bind(scope.store.as_deref());
-                for id in &scope.campaign_ids {
+                for id in scope.bound_ids() {
                     query = query.bind(*id);
                 }
                 query.fetch_all(pool).await
@@ -274,14 +290,14 @@ impl Db {
             "SELECT l.campaign_id, k.class, COUNT(*) AS clicks, COUNT(DISTINCT k.visitor) AS visitors \
              FROM clicks k JOIN links l ON l.id = k.link_id LEFT JOIN accounts a ON a.id = l.account_id \
              WHERE k.at >= $1 AND k.at < $2 {} GROUP BY l.campaign_id, k.class",
-            filters("l.campaign_id", scope.campaign_ids.len())
+            filters("l.campaign_id", scope.bound_ids().len())
         );
         scoped_query!(self, scope, &sql, ClassCount)
     }
 
     /// Page views, leads of both kinds, qualified and purchases per campaign.
     pub async fn report_events(&self, scope: &Scope) -> Result<Vec<EventCount>, DbError> {
-        let ids = scope.campaign_ids.len();
+        let ids = scope.bound_ids().len();
         let sql = format!(
             "SELECT e.campaign_id, 'page_view' AS event, COUNT(*) AS events, CAST(NULL AS BIGINT) AS value_micros \
                FROM page_events e JOIN links l ON l.id = e.link_id LEFT JOIN accounts a ON a.id = l.account_id \
@@ -317,7 +333,7 @@ impl Db {
             "SELECT ld.campaign_id, {delay} FROM {LEADS} JOIN clicks k ON k.click_id = ld.click_id \
              LEFT JOIN links l ON l.id = ld.link_id LEFT JOIN accounts a ON a.id = COALESCE(ld.account_id, l.account_id) \
              WHERE ld.at >= $1 AND ld.at < $2 {}",
-            filters("ld.campaign_id", scope.campaign_ids.len())
+            filters("ld.campaign_id", scope.bound_ids().len())
         );
         scoped_query!(self, scope, &sql, (i64, i64))
     }
@@ -335,29 +351,36 @@ impl Db {
             }
         };
         // The segment's bounds and offset take $1, $2 and $5; the campaign ids follow.
-        let ids = scope.campaign_ids.len();
-        let list: Vec<String> = (0..ids).map(|i| format!("${}", i + 6)).collect();
-        let list = list.join(", ");
+        let ids = scope.bound_ids().len();
+        let in_list = |column: &str| {
+            if ids == 0 {
+                return String::new();
+            }
+            let list: Vec<String> = (0..ids).map(|i| format!("${}", i + 6)).collect();
+            format!("AND {column} IN ({})", list.join(", "))
+        };
         let common =
             "AND ($3 IS NULL OR COALESCE(a.platform, 'web') = $3) AND ($4 IS NULL OR l.store = $4)";
         let clicks_sql = format!(
             "SELECT l.campaign_id, {} AS day, COUNT(*) AS count \
              FROM clicks k JOIN links l ON l.id = k.link_id LEFT JOIN accounts a ON a.id = l.account_id \
-             WHERE k.class = 'human' AND k.at >= $1 AND k.at < $2 {common} AND l.campaign_id IN ({list}) \
+             WHERE k.class = 'human' AND k.at >= $1 AND k.at < $2 {common} {} \
              GROUP BY l.campaign_id, {}",
             day("k.at"),
+            in_list("l.campaign_id"),
             day("k.at")
         );
         let leads_sql = format!(
             "SELECT ld.campaign_id, {} AS day, COUNT(*) AS count \
              FROM {LEADS} LEFT JOIN links l ON l.id = ld.link_id \
              LEFT JOIN accounts a ON a.id = COALESCE(ld.account_id, l.account_id) \
-             WHERE ld.at >= $1 AND ld.at < $2 {common} AND ld.campaign_id IN ({list}) \
+             WHERE ld.at >= $1 AND ld.at < $2 {common} {} \
              GROUP BY ld.campaign_id, {}",
             day("ld.at"),
+            in_list("ld.campaign_id"),
             day("ld.at")
         );
-        if ids == 0 {
+        if scope.campaign_ids.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
         let mut out = Vec::with_capacity(2);
@@ -369,7 +392,7 @@ impl Db {
                     .bind(scope.platform.as_deref())
                     .bind(scope.store.as_deref())
                     .bind(OffsetSeconds(segment.offset_seconds));
-                for id in &scope.campaign_ids {
+                for id in scope.bound_ids() {
                     query = query.bind(*id);
                 }
                 query.fetch_all(pool).await
@@ -387,7 +410,7 @@ impl Db {
         scope: &Scope,
         dimension: Dimension,
     ) -> Result<(Vec<SliceCount>, Vec<SliceCount>), DbError> {
-        let ids = scope.campaign_ids.len();
+        let ids = scope.bound_ids().len();
         let clicks_sql = format!(
             "SELECT l.campaign_id, {value} AS value, COUNT(*) AS count \
              FROM clicks k JOIN links l ON l.id = k.link_id LEFT JOIN accounts a ON a.id = l.account_id \

@@ -178,6 +178,7 @@ pub async fn funnel(
         from,
         to,
         campaign_ids: campaigns.iter().map(|c| c.id).collect(),
+        every_campaign: campaigns.len() == all.len(),
         platform: platform.clone(),
         store: request.store.clone(),
     };

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use crate::helpers::{Backend, TestDatabase};
 
-fn chatref(db: &TestDatabase, args: &[&str]) -> Output {
+/// Runs the `chatref` binary against `db`.
+pub fn chatref(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chatref"))
         .args(args)
         .env("CHATREF_DATABASE_URL", &db.url)
@@ -16,7 +17,8 @@ fn chatref(db: &TestDatabase, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn json_of(output: &Output) -> Value {
+/// The JSON a successful command printed.
+pub fn json_of(output: &Output) -> Value {
     assert!(
         output.status.success(),
         "stderr: {}",

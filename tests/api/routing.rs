@@ -2,14 +2,15 @@
 //! app, and is routed to the account whose `external_id` it was sent to. Bad entries of a
 //! batch are skipped, not the batch.
 
-use std::process::{Command, Output};
-
 use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{Backend, IPHONE, TestApp, TestDatabase, tag_in_location};
+use crate::{
+    cli::{chatref, json_of},
+    helpers::{Backend, IPHONE, TestApp, TestDatabase, tag_in_location},
+};
 
 /// All Pages and numbers of one Meta app share its app secret.
 const APP_SECRET: &str = "one-app-secret";
@@ -413,25 +414,6 @@ async fn external_ids_are_stored_checked_and_unique_per_platform(backend: Backen
         app.get("/api/accounts").await.1.as_array().unwrap().len(),
         4
     );
-}
-
-fn chatref(db: &TestDatabase, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_chatref"))
-        .args(args)
-        .env("CHATREF_DATABASE_URL", &db.url)
-        .env("CHATREF_PUBLIC_URL", "https://go.example.test")
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn json_of(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 async fn the_cli_sets_and_shows_external_ids(backend: Backend) {
