@@ -130,10 +130,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Contact(ContactCommand::List { campaign, csv }) => {
             let db = open_db(&config).await?;
-            let rows = crate::contacts::list(&db, campaign).await?;
             if csv {
-                print!("{}", crate::contacts::to_csv(&rows));
-            } else if cli.json {
+                // A page at a time: a million contacts are never held at once.
+                let mut before = None;
+                let mut header = true;
+                loop {
+                    let rows =
+                        crate::contacts::page(&db, campaign, before, crate::contacts::PAGE).await?;
+                    print!("{}", crate::contacts::csv_chunk(&rows, header));
+                    header = false;
+                    match rows.last() {
+                        Some(last) if rows.len() as i64 == crate::contacts::PAGE => {
+                            before = Some(last.id)
+                        }
+                        _ => break,
+                    }
+                }
+                return Ok(());
+            }
+            let rows = crate::contacts::list(&db, campaign).await?;
+            if cli.json {
                 output::json(&rows)?;
             } else {
                 output::table(

@@ -334,6 +334,17 @@ impl Db {
         &self,
         campaign_id: Option<i64>,
     ) -> Result<Vec<ContactRow>, DbError> {
+        self.contacts_page(campaign_id, None, i64::MAX).await
+    }
+
+    /// At most `limit` contacts with an id below `before` (all when `None`), newest first:
+    /// keyset pages, so a million contacts are read a page at a time.
+    pub async fn contacts_page(
+        &self,
+        campaign_id: Option<i64>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<ContactRow>, DbError> {
         Ok(on_backend!(self, pool => {
             sqlx::query_as(
                 "SELECT c.id, c.account_id, c.platform, c.platform_user, c.first_seen_at, c.method, \
@@ -341,9 +352,12 @@ impl Db {
                         k.at AS click_at \
                  FROM contacts c LEFT JOIN campaigns cp ON cp.id = c.campaign_id LEFT JOIN links l ON l.id = c.link_id \
                  LEFT JOIN clicks k ON k.click_id = c.click_id \
-                 WHERE ($1 IS NULL OR c.campaign_id = $1) ORDER BY c.id DESC",
+                 WHERE ($1 IS NULL OR c.campaign_id = $1) AND ($2 IS NULL OR c.id < $2) \
+                 ORDER BY c.id DESC LIMIT $3",
             )
             .bind(campaign_id)
+            .bind(before)
+            .bind(limit)
             .fetch_all(pool)
             .await
         })?)

@@ -123,6 +123,19 @@ async fn the_same_handle_twice_is_a_conflict(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "conflict");
+    // Platforms compare handles without case: a handle differing only in case is the same.
+    for (platform, handle) in [("telegram", "coastshopbot"), ("instagram", "Coast.Shop")] {
+        if platform == "instagram" {
+            app.account("instagram", "coast.shop", json!({})).await;
+        }
+        let (status, body) = app
+            .post(
+                "/api/accounts",
+                json!({"platform": platform, "handle": handle}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{platform} {handle}: {body}");
+    }
 }
 
 async fn oversized_bodies_are_refused(backend: Backend) {

@@ -229,7 +229,69 @@ async fn past_the_connection_cap_new_connections_are_closed_and_counted(backend:
     panic!("the service never accepted a connection again");
 }
 
+async fn contacts_come_in_pages_and_the_csv_holds_them_all(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let account = app
+        .account("telegram", "CoastShopBot", json!({"secret_token": "tg"}))
+        .await;
+    for user in 1..=5 {
+        let update = json!({"update_id": user, "message": {"message_id": user, "date": 1763900000,
+            "from": {"id": user, "is_bot": false, "first_name": "A"}, "chat": {"id": user, "type": "private"},
+            "text": "hello"}});
+        let response = app
+            .client
+            .post(format!("{}/webhooks/telegram/{account}", app.base))
+            .header("x-telegram-bot-api-secret-token", "tg")
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/contacts?limit=2".to_owned();
+    loop {
+        let response = app.api(reqwest::Method::GET, &path).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let next = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let page: Vec<serde_json::Value> = response.json().await.unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|c| c["id"].as_i64().unwrap()));
+        match next {
+            Some(link) => {
+                path = link
+                    .trim_start_matches('<')
+                    .split('>')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+            }
+            None => break,
+        }
+    }
+    let mut sorted = seen.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    sorted.dedup();
+    assert_eq!(seen, sorted, "newest first, each contact once");
+    assert_eq!(seen.len(), 5);
+    let (status, body) = app.get("/api/contacts?limit=0").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let csv = app
+        .api(reqwest::Method::GET, "/api/contacts.csv")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 6, "a header and five contacts: {csv}");
+}
+
 crate::on_both_backends!(
+    contacts_come_in_pages_and_the_csv_holds_them_all,
     slow_clients_are_cut_off_and_the_redirect_keeps_answering,
     past_the_connection_cap_new_connections_are_closed_and_counted,
     nul_characters_are_refused_in_the_api_and_stripped_from_webhooks,
