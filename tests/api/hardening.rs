@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Backend, TOKEN, TestApp};
+use crate::helpers::{Backend, TOKEN, TestApp, telegram_text};
 
 async fn nul_characters_are_refused_in_the_api_and_stripped_from_webhooks(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -31,15 +31,8 @@ async fn nul_characters_are_refused_in_the_api_and_stripped_from_webhooks(backen
         "from": {"id": 77, "is_bot": false, "first_name": "A\u{0}"}, "chat": {"id": 77, "type": "private"},
         "text": "/start x\u{0}y"}});
     for _ in 0..2 {
-        let response = app
-            .client
-            .post(format!("{}/webhooks/telegram/{account}", app.base))
-            .header("x-telegram-bot-api-secret-token", "tg")
-            .json(&update)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "stored, not wedged");
+        let status = app.telegram_update(account, "tg", &update).await;
+        assert_eq!(status, StatusCode::OK, "stored, not wedged");
     }
     let (_, contacts) = app.get("/api/contacts").await;
     assert_eq!(
@@ -117,16 +110,11 @@ async fn csv_cells_that_look_like_formulas_are_neutralised(backend: Backend) {
         .unwrap()
         .1
         .into_owned();
-    let update = json!({"update_id": 1, "message": {"message_id": 1, "date": 1763900000,
-        "from": {"id": 5, "is_bot": false, "first_name": "A"}, "chat": {"id": 5, "type": "private"},
-        "text": format!("/start {start}")}});
-    app.client
-        .post(format!("{}/webhooks/telegram/{account}", app.base))
-        .header("x-telegram-bot-api-secret-token", "tg")
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
+    let update = telegram_text(1, 5, &format!("/start {start}"), 1763900000);
+    assert_eq!(
+        app.telegram_update(account, "tg", &update).await,
+        StatusCode::OK
+    );
     let csv = app
         .api(reqwest::Method::GET, "/api/contacts.csv")
         .send()
@@ -235,18 +223,11 @@ async fn contacts_come_in_pages_and_the_csv_holds_them_all(backend: Backend) {
         .account("telegram", "CoastShopBot", json!({"secret_token": "tg"}))
         .await;
     for user in 1..=5 {
-        let update = json!({"update_id": user, "message": {"message_id": user, "date": 1763900000,
-            "from": {"id": user, "is_bot": false, "first_name": "A"}, "chat": {"id": user, "type": "private"},
-            "text": "hello"}});
-        let response = app
-            .client
-            .post(format!("{}/webhooks/telegram/{account}", app.base))
-            .header("x-telegram-bot-api-secret-token", "tg")
-            .json(&update)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
+        let update = telegram_text(user, user, "hello", 1763900000);
+        assert_eq!(
+            app.telegram_update(account, "tg", &update).await,
+            StatusCode::OK
+        );
     }
     let mut seen = Vec::new();
     let mut path = "/api/contacts?limit=2".to_owned();

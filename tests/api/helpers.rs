@@ -252,6 +252,19 @@ impl TestApp {
         panic!("/metrics never showed `{line}`:\n{}", self.metrics().await);
     }
 
+    /// Posts a Telegram update to the account's webhook with `secret` as its secret token;
+    /// returns the status.
+    pub async fn telegram_update(&self, account: i64, secret: &str, update: &Value) -> StatusCode {
+        self.client
+            .post(format!("{}/webhooks/telegram/{account}", self.base))
+            .header("x-telegram-bot-api-secret-token", secret)
+            .json(update)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
     /// The key that signs this app's ref tags (read from the database, where it was generated).
     pub async fn tag_key(&self) -> TagKey {
         let db = self.database.connect().await;
@@ -306,4 +319,11 @@ pub fn tag_in_location(key: &TagKey, location: &str) -> RefTag {
     RefTag::find_in_text(key, &decoded)
         .or_else(|| RefTag::find_in_text(key, location))
         .unwrap_or_else(|| panic!("no valid ref tag in {location}"))
+}
+
+/// A private Telegram text message from `user` at Unix second `date`.
+pub fn telegram_text(update_id: i64, user: i64, text: &str, date: i64) -> Value {
+    serde_json::json!({"update_id": update_id, "message": {"message_id": update_id, "date": date,
+        "from": {"id": user, "is_bot": false, "first_name": "A"}, "chat": {"id": user, "type": "private"},
+        "text": text}})
 }

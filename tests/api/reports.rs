@@ -21,7 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use time::{Date, OffsetDateTime, macros::datetime};
 
-use crate::helpers::{Backend, IPHONE, TestApp, TestDatabase, tag_in_location};
+use crate::helpers::{Backend, IPHONE, TestApp, TestDatabase, tag_in_location, telegram_text};
 
 const BOT: &str = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)";
 
@@ -45,18 +45,16 @@ async fn click(app: &TestApp, code: &str, query_key: &str) -> String {
 }
 
 async fn telegram(app: &TestApp, account: i64, update_id: i64, user: i64, text: &str) {
-    let update = json!({"update_id": update_id, "message": {"message_id": update_id, "date": OffsetDateTime::now_utc().unix_timestamp(),
-        "from": {"id": user, "is_bot": false, "first_name": "A"}, "chat": {"id": user, "type": "private"},
-        "text": text}});
-    let response = app
-        .client
-        .post(format!("{}/webhooks/telegram/{account}", app.base))
-        .header("x-telegram-bot-api-secret-token", "tg")
-        .json(&update)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let update = telegram_text(
+        update_id,
+        user,
+        text,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    );
+    assert_eq!(
+        app.telegram_update(account, "tg", &update).await,
+        StatusCode::OK
+    );
 }
 
 async fn page_event(app: &TestApp, tag: &str, kind: &str) -> (StatusCode, Value) {
