@@ -381,20 +381,9 @@ impl Demo {
             if !self.rng.random_bool(0.4) {
                 continue;
             }
-            let at = self.moment(last_day);
-            self.clock.set(at);
-            let kind = if self.rng.random_bool(0.35) {
-                "purchase"
-            } else {
-                "qualified"
-            };
-            let mut body =
-                json!({"platform": lead.platform, "contact_id": lead.contact, "type": kind});
-            if kind == "purchase" {
-                body["value"] = json!(format!("{:.2}", self.rng.random_range(19.0..240.0)));
-            }
+            let subject = json!({"platform": lead.platform, "contact_id": lead.contact});
             // A returning customer is one contact: posting twice for it is still fine.
-            if self.api("/api/conversions", body).await.is_ok() {
+            if self.follow_up(subject, last_day).await.is_ok() {
                 qualified += 1;
             }
         }
@@ -405,22 +394,24 @@ impl Demo {
             if !self.rng.random_bool(0.3) {
                 continue;
             }
-            let at = self.moment(last_day);
-            self.clock.set(at);
-            let kind = if self.rng.random_bool(0.35) {
-                "purchase"
-            } else {
-                "qualified"
-            };
-            let mut body = json!({"click_id": tag, "type": kind});
-            if kind == "purchase" {
-                body["value"] = json!(format!("{:.2}", self.rng.random_range(19.0..240.0)));
-            }
-            self.api("/api/conversions", body).await?;
+            self.follow_up(json!({"click_id": tag}), last_day).await?;
             qualified += 1;
         }
         tracing::info!(qualified, "demo conversions posted");
         Ok(summary)
+    }
+
+    /// Posts a later conversion for `subject` (a contact or a click) on `last_day`: a
+    /// purchase with a value one time in three or so, else a qualified lead.
+    async fn follow_up(&mut self, mut subject: Value, last_day: Date) -> anyhow::Result<()> {
+        let at = self.moment(last_day);
+        self.clock.set(at);
+        let purchase = self.rng.random_bool(0.35);
+        subject["type"] = json!(if purchase { "purchase" } else { "qualified" });
+        if purchase {
+            subject["value"] = json!(format!("{:.2}", self.rng.random_range(19.0..240.0)));
+        }
+        self.api("/api/conversions", subject).await.map(|_| ())
     }
 
     /// Waits until the service has stored `answered` clicks (its writer runs in the

@@ -62,6 +62,14 @@ impl TryFrom<LinkRow> for Link {
 /// instance) and drops its cached links.
 const VERSION_KEY: &str = "links_version";
 
+/// The conflict message when a campaign already has a link for `store`.
+fn store_taken(store: Option<&str>) -> String {
+    format!(
+        "store `{}` already has a link in this campaign",
+        store.unwrap_or_default()
+    )
+}
+
 /// Sets a new links version inside the caller's transaction.
 const BUMP_VERSION: &str = "INSERT INTO settings (key, value) VALUES ($1, $2) \
      ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -99,10 +107,7 @@ impl Db {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await
-                .map_err(|e| conflict_on_unique(e, || format!(
-                    "store `{}` already has a link in this campaign",
-                    link.store.as_deref().unwrap_or_default()
-                )))?;
+                .map_err(|e| conflict_on_unique(e, || store_taken(link.store.as_deref())))?;
                 ids.push(id);
             }
             sqlx::query(BUMP_VERSION)
@@ -158,10 +163,7 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await
-            .map_err(|e| conflict_on_unique(e, || format!(
-                "store `{}` already has a link in this campaign",
-                store.as_deref().unwrap_or_default()
-            )))?
+            .map_err(|e| conflict_on_unique(e, || store_taken(store.as_deref())))?
             .rows_affected();
             sqlx::query(BUMP_VERSION)
                 .bind(VERSION_KEY)
