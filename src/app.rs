@@ -78,6 +78,7 @@ pub struct Application {
     state: AppState,
     shutdown: CancellationToken,
     writer: JoinHandle<()>,
+    inbox: JoinHandle<()>,
 }
 
 impl Application {
@@ -116,6 +117,8 @@ impl Application {
             config.click_queue,
             shutdown.clone(),
         );
+        let (inbox, inbox_task) =
+            crate::inbox::Inbox::spawn(db.clone(), metrics.clone(), shutdown.clone());
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -133,7 +136,7 @@ impl Application {
             metrics,
             qr_cache: Arc::new(crate::qr::cache::RenderCache::default()),
             renders: Arc::new(tokio::sync::Semaphore::new(crate::http::qr::RENDER_PERMITS)),
-            inbox: crate::inbox::Inbox::spawn(db.clone()),
+            inbox,
             clock,
         }));
         Ok(Application {
@@ -141,6 +144,7 @@ impl Application {
             state,
             shutdown,
             writer,
+            inbox: inbox_task,
         })
     }
 
@@ -157,7 +161,7 @@ impl Application {
     }
 
     /// Serves until `stop` completes, then finishes in-flight requests, flushes the click
-    /// queue and closes the database.
+    /// queue and the webhook inbox, and closes the database.
     pub async fn run_until(
         self,
         stop: impl Future<Output = ()> + Send + 'static,
@@ -167,6 +171,7 @@ impl Application {
             state,
             shutdown,
             writer,
+            inbox,
         } = self;
         let db = state.db.clone();
         tracing::info!(
@@ -182,6 +187,9 @@ impl Application {
         shutdown.cancel();
         if let Err(error) = writer.await {
             tracing::error!(%error, "click writer ended abnormally");
+        }
+        if let Err(error) = inbox.await {
+            tracing::error!(%error, "webhook inbox ended abnormally");
         }
         db.close().await;
         served

@@ -11,12 +11,24 @@
 //! SQLite has one writer, so one task; PostgreSQL takes concurrent writers, so
 //! [`POSTGRES_WRITERS`] tasks share the queue (a conflict between two of their batches, such
 //! as the same new contact in both, fails one batch, whose calls are then retried alone).
+//!
+//! The writers run under [`supervise`]: a panic fails the calls of the batch in hand (their
+//! handlers answer 503, so the platform redelivers) and the writer is started again. On
+//! shutdown the writers stop taking new calls, store those already queued, and return.
 
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::{
+    sync::{Mutex, mpsc, oneshot},
+    task::JoinHandle,
+};
+use tokio_util::sync::CancellationToken;
 
-use crate::db::{Db, DbError, IngestSummary, WebhookCall};
+use crate::{
+    db::{Db, DbError, IngestSummary, WebhookCall},
+    supervise::supervise,
+    telemetry::Metrics,
+};
 
 /// Most calls stored per transaction.
 pub const MAX_BATCH: usize = 256;
@@ -34,18 +46,31 @@ pub struct Inbox {
 }
 
 impl Inbox {
-    /// Starts the writer tasks; they end when every [`Inbox`] handle is dropped.
-    pub fn spawn(db: Db) -> Self {
+    /// Starts the writer tasks; the handle finishes once `shutdown` is cancelled and every
+    /// queued call is stored (or every [`Inbox`] is dropped).
+    pub fn spawn(
+        db: Db,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> (Self, JoinHandle<()>) {
         let (sender, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         let writers = match db {
             Db::Sqlite { .. } => 1,
             Db::Postgres(_) => POSTGRES_WRITERS,
         };
+        let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..writers {
-            tokio::spawn(run(db.clone(), receiver.clone()));
+            let (db, receiver, shutdown) = (db.clone(), receiver.clone(), shutdown.clone());
+            tasks.spawn(supervise("webhook_inbox", metrics.clone(), move || {
+                run(db.clone(), receiver.clone(), shutdown.clone())
+            }));
         }
-        Inbox { sender }
+        let handle = tokio::spawn(async move {
+            tasks.join_all().await;
+            tracing::info!("webhook inbox drained and stopped");
+        });
+        (Inbox { sender }, handle)
     }
 
     /// Stores one call and returns what it changed, once committed.
@@ -62,11 +87,21 @@ impl Inbox {
 
 type Queue = Arc<Mutex<mpsc::Receiver<(WebhookCall, Reply)>>>;
 
-async fn run(db: Db, receiver: Queue) {
+async fn run(db: Db, receiver: Queue, shutdown: CancellationToken) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         // Hold the queue only while taking a batch, so other writers take the next one.
-        let taken = receiver.lock().await.recv_many(&mut batch, MAX_BATCH).await;
+        let taken = {
+            let mut queue = receiver.lock().await;
+            tokio::select! {
+                taken = queue.recv_many(&mut batch, MAX_BATCH) => taken,
+                _ = shutdown.cancelled() => {
+                    // Refuse new calls; what is queued is still stored below.
+                    queue.close();
+                    queue.recv_many(&mut batch, MAX_BATCH).await
+                }
+            }
+        };
         if taken == 0 {
             break;
         }

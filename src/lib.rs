@@ -55,4 +55,5 @@ pub mod secret;
 pub mod serve;
 pub mod spend;
 pub mod stores;
+pub mod supervise;
 pub mod telemetry;

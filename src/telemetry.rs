@@ -23,6 +23,11 @@ struct ClassLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TaskLabels {
+    task: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct PlatformLabels {
     platform: &'static str,
 }
@@ -36,6 +41,7 @@ pub struct Metrics {
     clicks_failed: Counter,
     queue_depth: Gauge,
     clicks_writing: Gauge,
+    clicks_pending: Gauge,
     /// Connections closed at once because the connection cap was reached.
     pub connections_refused: Counter,
     /// Redirect lookups of a code the database does not have (unknown codes are then
@@ -43,6 +49,8 @@ pub struct Metrics {
     pub unknown_code_lookups: Counter,
     webhook_entries_skipped: Family<PlatformLabels, Counter>,
     webhook_events_unrouted: Family<PlatformLabels, Counter>,
+    task_restarts: Family<TaskLabels, Counter>,
+    tasks_down: Gauge,
 }
 
 impl Default for Metrics {
@@ -61,10 +69,13 @@ impl Metrics {
         let clicks_failed = Counter::default();
         let queue_depth = Gauge::default();
         let clicks_writing = Gauge::default();
+        let clicks_pending = Gauge::default();
         let connections_refused = Counter::default();
         let unknown_code_lookups = Counter::default();
         let webhook_entries_skipped = Family::<PlatformLabels, Counter>::default();
         let webhook_events_unrouted = Family::<PlatformLabels, Counter>::default();
+        let task_restarts = Family::<TaskLabels, Counter>::default();
+        let tasks_down = Gauge::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register(
             "clicks",
@@ -92,6 +103,11 @@ impl Metrics {
             clicks_writing.clone(),
         );
         registry.register(
+            "clicks_pending",
+            "Clicks taken off the queue and enriched, waiting for the database",
+            clicks_pending.clone(),
+        );
+        registry.register(
             "connections_refused",
             "Connections closed at once because CHATREF_MAX_CONNECTIONS were open",
             connections_refused.clone(),
@@ -110,6 +126,16 @@ impl Metrics {
             "webhook_events_unrouted",
             "Webhook events not recorded because no account of the platform has their recipient as external_id (the body is kept)",
             webhook_events_unrouted.clone(),
+        );
+        registry.register(
+            "task_restarts",
+            "Background tasks (click writer stages, webhook inbox) restarted after a panic",
+            task_restarts.clone(),
+        );
+        registry.register(
+            "tasks_down",
+            "Background tasks that panicked and are not yet running again",
+            tasks_down.clone(),
         );
         for platform in Platform::ALL {
             let labels = PlatformLabels {
@@ -132,11 +158,30 @@ impl Metrics {
             clicks_failed,
             queue_depth,
             clicks_writing,
+            clicks_pending,
             connections_refused,
             unknown_code_lookups,
             webhook_entries_skipped,
             webhook_events_unrouted,
+            task_restarts,
+            tasks_down,
         }
+    }
+
+    /// Marks a background task as down after a panic.
+    pub fn task_down(&self, task: &'static str) {
+        self.tasks_down.inc();
+        self.task_restarts.get_or_create(&TaskLabels { task }).inc();
+    }
+
+    /// Marks a background task as running again.
+    pub fn task_restarted(&self, _task: &'static str) {
+        self.tasks_down.dec();
+    }
+
+    /// Background tasks down now.
+    pub fn tasks_down(&self) -> i64 {
+        self.tasks_down.get()
     }
 
     /// Counts webhook entries skipped as unreadable.
@@ -181,10 +226,14 @@ impl Metrics {
         self.clicks_failed.inc_by(count);
     }
 
-    /// Sets how many clicks the writer is inserting (0 between batches).
-    pub fn set_clicks_writing(&self, count: usize) {
-        self.clicks_writing
-            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    /// Adds to (or, negative, takes from) the enriched clicks waiting for an inserter.
+    pub fn clicks_pending(&self, change: i64) {
+        self.clicks_pending.inc_by(change);
+    }
+
+    /// Adds to (or, negative, takes from) the clicks being inserted now.
+    pub fn clicks_writing(&self, change: i64) {
+        self.clicks_writing.inc_by(change);
     }
 
     /// Clicks lost to database failures so far.

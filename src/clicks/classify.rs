@@ -221,6 +221,22 @@ mod tests {
         }
     }
 
+    /// The redirect benchmark's agents (`benches/data/user-agents.txt`) are labelled
+    /// `human` or `bot`; the benchmark's accounting relies on the labels being right.
+    #[test]
+    fn the_benchmark_agent_mix_is_classified_as_labelled() {
+        let c = Classifier::new();
+        let corpus = include_str!("../../benches/data/user-agents.txt");
+        let mut seen = 0;
+        for line in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let (label, ua) = line.split_once(' ').expect("`label agent` lines");
+            let expected = ClickClass::parse(label).expect("human or bot");
+            assert_eq!(c.classify(Some(ua), false), expected, "{ua}");
+            seen += 1;
+        }
+        assert!(seen > 300, "the mix has hundreds of agents");
+    }
+
     #[test]
     fn prefetch_wins_and_a_missing_agent_is_a_bot() {
         let c = Classifier::new();

@@ -1,8 +1,7 @@
 //! Device, OS and browser from the user agent, with uap-core's regexes (Apache-2.0, bundled
 //! in `data/uap/`) and the `ua-parser` crate. Building the parser takes ~150 ms, so it is
-//! built once, off the request path, by the click writer.
-
-use std::collections::HashMap;
+//! built once, off the request path, by the click writer; answers are remembered per agent
+//! by [`super::agent::AgentParser`].
 
 /// What a user agent says about the visitor's software; `None` where uap says "Other".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,14 +13,10 @@ pub struct DeviceInfo {
 
 const REGEXES: &str = include_str!("../../data/uap/regexes.json");
 
-/// Parses user agents, remembering recent answers (traffic repeats a few agents a lot).
+/// Parses user agents.
 pub struct DeviceParser {
     extractor: ua_parser::Extractor<'static>,
-    cache: HashMap<String, DeviceInfo>,
 }
-
-/// Answers kept before the cache starts over; bounds memory under agent-spraying traffic.
-const CACHE_LIMIT: usize = 10_000;
 
 impl DeviceParser {
     /// Compiles the bundled regexes.
@@ -30,27 +25,18 @@ impl DeviceParser {
             serde_json::from_str(REGEXES).expect("bundled uap regexes are valid JSON");
         DeviceParser {
             extractor: regexes.try_into().expect("bundled uap regexes compile"),
-            cache: HashMap::new(),
         }
     }
 
     /// Device, OS and browser of one user agent.
-    pub fn parse(&mut self, user_agent: &str) -> DeviceInfo {
-        if let Some(known) = self.cache.get(user_agent) {
-            return known.clone();
-        }
+    pub fn parse(&self, user_agent: &str) -> DeviceInfo {
         let (browser, os, device) = self.extractor.extract(user_agent);
         let named = |s: &str| (s != "Other").then(|| s.to_owned());
-        let info = DeviceInfo {
+        DeviceInfo {
             device: device.and_then(|d| named(&d.device)),
             os: os.and_then(|o| named(&o.os)),
             browser: browser.and_then(|b| named(&b.family)),
-        };
-        if self.cache.len() >= CACHE_LIMIT {
-            self.cache.clear();
         }
-        self.cache.insert(user_agent.to_owned(), info.clone());
-        info
     }
 }
 
@@ -66,7 +52,7 @@ mod tests {
 
     #[test]
     fn names_phones_desktops_and_in_app_browsers() {
-        let mut parser = DeviceParser::new();
+        let parser = DeviceParser::new();
         let iphone = parser.parse("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1");
         assert_eq!(iphone.device.as_deref(), Some("iPhone"));
         assert_eq!(iphone.os.as_deref(), Some("iOS"));

@@ -1,7 +1,9 @@
 //! Clicks: one hit on `/r/{code}`. The redirect hands a [`RawClick`] to the [`writer`]
-//! through a bounded queue; the writer classifies it ([`classify`]), adds geography
-//! ([`geo`]) and device ([`device`]), and stores it in batches.
+//! through a bounded queue; the writer classifies it and names its device once per distinct
+//! user agent ([`agent`], built on [`classify`] and [`device`]), adds geography ([`geo`]),
+//! and stores it in batches.
 
+pub mod agent;
 pub mod classify;
 pub mod device;
 pub mod geo;

@@ -69,7 +69,7 @@ pub async fn follow(
     };
     if !link.active {
         // Old posters keep being scanned: counted, then told kindly that it is over.
-        state.clicks.record(click(click_id));
+        state.clicks.record(click(click_id)).await;
         return campaign_ended_page();
     }
     let tag = RefTag::for_click(&state.key, &code, &click_id);
@@ -79,7 +79,8 @@ pub async fn follow(
     let Ok(location) = HeaderValue::try_from(target) else {
         return not_found_page();
     };
-    state.clicks.record(click(click_id));
+    // Waits only when the queue is full, and then at most `writer::QUEUE_WAIT`.
+    state.clicks.record(click(click_id)).await;
 
     (
         StatusCode::FOUND,

@@ -286,9 +286,25 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
     let lock = crate::db::lock_clicks(&app.database.url).await;
     assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
     app.wait_for_metric("chatref_clicks_writing 1").await;
-    // The queue (room for one) fills; the writer cannot take more while it is stalled.
-    assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
-    app.wait_for_metric("chatref_click_queue_depth 1").await;
+    // With room for one click everywhere, the next clicks fill, in turn: the other
+    // inserters (PostgreSQL has several), the batch handed over to the next free inserter,
+    // the collector's pending batch, and the queue itself.
+    let inserters = match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => chatref::clicks::writer::POSTGRES_INSERTERS,
+    };
+    let mut states: Vec<String> = (2..=inserters)
+        .map(|n| format!("chatref_clicks_writing {n}"))
+        .collect();
+    states.extend([
+        "chatref_clicks_pending 1".to_owned(),
+        "chatref_clicks_pending 2".to_owned(),
+        "chatref_click_queue_depth 1".to_owned(),
+    ]);
+    for filled in &states {
+        assert_eq!(app.follow(&path, IPHONE).await.status(), StatusCode::FOUND);
+        app.wait_for_metric(filled).await;
+    }
     for _ in 0..9 {
         // A redirect that waited on the database would hang here until the guard fails.
         let answer = tokio::time::timeout(Duration::from_secs(60), app.follow(&path, IPHONE))
@@ -302,12 +318,27 @@ async fn a_full_queue_drops_and_counts_clicks_without_blocking(backend: Backend)
         "{metrics}"
     );
     assert!(metrics.contains("chatref_click_queue_depth 1"), "{metrics}");
+    // Dropping clicks is a health problem a load balancer and an operator should see.
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        health
+            .text()
+            .await
+            .unwrap()
+            .contains("clicks are being dropped")
+    );
     lock.release().await;
     let db = app.stop().await;
     assert_eq!(
         db.click_counts(link_id).await.unwrap().human,
-        2,
-        "queued clicks are kept"
+        inserters as i64 + 3,
+        "queued, pending and handed-over clicks are kept"
     );
 }
 
