@@ -58,8 +58,11 @@ pub async fn user(db: &Db, command: UserCommand, as_json: bool) -> anyhow::Resul
     let users = match command {
         UserCommand::Add { email, role } => {
             // Check what can be checked before asking for a password.
-            users::Email::parse(&email)?;
+            let parsed = users::Email::parse(&email)?;
             role.parse::<users::Role>().map_err(anyhow::Error::msg)?;
+            if db.user_by_email(&parsed).await?.is_some() {
+                bail!("a user with the address {parsed} already exists");
+            }
             let password = read_password()?;
             vec![
                 users::create_user(

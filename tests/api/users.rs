@@ -651,6 +651,20 @@ async fn the_cli_adds_a_user_and_makes_a_token_that_works(backend: Backend) {
         String::from_utf8_lossy(&added.stderr)
     );
     assert!(String::from_utf8_lossy(&added.stdout).contains("ann@shop.example"));
+    let again = chatref_with_input(
+        &app,
+        &[
+            "user",
+            "add",
+            "--email",
+            "ANN@shop.example",
+            "--role",
+            "viewer",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
     let too_high = chatref_with_input(
         &app,
