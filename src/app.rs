@@ -37,6 +37,8 @@ pub struct Shared {
     pub config: Arc<Config>,
     /// Signs and checks ref tags.
     pub key: TagKey,
+    /// Signs and checks the sign-in form's CSRF tokens.
+    pub forms: crate::users::sessions::FormKey,
     /// Links by code, filled on first use by the redirect. An edit through this service
     /// removes the link's entry; an edit elsewhere (the CLI, another instance) clears the
     /// whole map when the redirect next checks [`Db::links_version`] (about once a second).
@@ -129,6 +131,7 @@ impl Application {
             db: db.clone(),
             config: Arc::new(config),
             key,
+            forms: crate::users::sessions::FormKey::new(&secret),
             links: Arc::new(DashMap::new()),
             unknown_codes: Default::default(),
             link_changes: Default::default(),

@@ -6,7 +6,8 @@
 //!   only; the rules live in the areas below.
 //! - Areas, each owning its rules and the operations the HTTP API and the CLI share:
 //!   [`accounts`], [`campaigns`], [`links`], [`stores`] (the shops whose codes are printed),
-//!   [`attribution`], [`conversions`], [`contacts`]. Values: [`money`], [`secret`].
+//!   [`attribution`], [`conversions`], [`contacts`], [`users`] (roles, API tokens, sessions).
+//!   Values: [`money`], [`secret`].
 //! - [`platforms`]: one file per chat platform: handle rules, deep-link format, webhook
 //!   verification and parsing into [`platforms::webhook::InboundEvent`]s.
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
@@ -57,3 +58,4 @@ pub mod spend;
 pub mod stores;
 pub mod supervise;
 pub mod telemetry;
+pub mod users;

@@ -7,6 +7,7 @@ mod output;
 mod qr;
 mod report;
 mod spend;
+mod users;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -61,6 +62,12 @@ pub enum Command {
     Spend(spend::SpendCommand),
     /// The funnel report (landing page versus direct to chat) as a folder and a summary.
     Report(report::ReportArgs),
+    /// Dashboard users and their roles.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// API tokens: make one for a user (shown once), list, revoke.
+    #[command(subcommand)]
+    Token(users::TokenCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -192,6 +199,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Qr(command) => {
             let db = open_db(&config).await?;
             qr::run(&db, &config, command).await
+        }
+        Command::User(command) => {
+            let db = open_db(&config).await?;
+            users::user(&db, command, cli.json).await
+        }
+        Command::Token(command) => {
+            let db = open_db(&config).await?;
+            users::token(&db, command, cli.json).await
         }
         Command::Attribution(AttributionCommand::Rebuild) => {
             let db = open_db(&config).await?;

@@ -16,10 +16,13 @@ mod nonces;
 mod page_events;
 mod postgres;
 pub mod reports;
+mod sessions;
 mod settings;
 mod spend;
 mod sqlite;
 mod stores;
+mod tokens;
+mod users;
 mod webhooks;
 
 use sqlx::{PgPool, SqlitePool};

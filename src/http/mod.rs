@@ -10,10 +10,12 @@ pub mod extract;
 pub mod health;
 pub mod links;
 pub mod page_events;
+pub mod pages;
 pub mod qr;
 pub mod redirect;
 pub mod reports;
 pub mod spend;
+pub mod users;
 pub mod webhooks;
 
 use axum::{
@@ -21,7 +23,7 @@ use axum::{
     extract::{DefaultBodyLimit, MatchedPath, Request, State},
     middleware::{self, Next},
     response::Response,
-    routing::{get, post},
+    routing::{delete, get, post},
 };
 
 use crate::{app::AppState, telemetry::RequestLabels};
@@ -59,9 +61,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/reports/funnel", get(reports::json))
         .route("/reports/funnel.csv", get(reports::csv))
+        .route("/tokens", get(users::list_tokens).post(users::create_token))
+        .route("/tokens/{id}", delete(users::revoke_token))
+        .merge(
+            Router::new()
+                .route("/users", get(users::list).post(users::create))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::admin_only,
+                )),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_admin,
+            auth::authenticate,
         ))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT));
 
@@ -73,9 +85,15 @@ pub fn router(state: AppState) -> Router {
             "/reports/funnel",
             get(reports::page).route_layer(middleware::from_fn_with_state(
                 state.clone(),
-                auth::require_admin,
+                auth::bearer_or_session,
             )),
         )
+        .route("/", get(pages::home::show))
+        .route(
+            "/login",
+            get(pages::sign_in::form).post(pages::sign_in::submit),
+        )
+        .route("/logout", post(pages::sign_in::sign_out))
         .route("/r/{code}", get(redirect::follow))
         .route(
             "/t/event",

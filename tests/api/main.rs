@@ -18,5 +18,6 @@ mod reports;
 mod routing;
 mod spend;
 mod stores;
+mod users;
 mod webhooks;
 mod wechat;

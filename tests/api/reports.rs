@@ -363,7 +363,15 @@ async fn the_funnel_matches_numbers_worked_out_by_hand(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        anonymous.status(),
+        StatusCode::SEE_OTHER,
+        "a browser is sent to sign in"
+    );
+    assert_eq!(
+        anonymous.headers()["location"],
+        "/login?next=%2Freports%2Ffunnel"
+    );
 
     // The report folder of the CLI holds the same numbers.
     let out = tempfile::tempdir().unwrap();
