@@ -41,7 +41,8 @@ pub struct Shared {
     pub forms: crate::users::sessions::FormKey,
     /// Links by code, filled on first use by the redirect. An edit through this service
     /// removes the link's entry; an edit elsewhere (the CLI, another instance) clears the
-    /// whole map when the redirect next checks [`Db::links_version`] (about once a second).
+    /// whole map when the redirect next checks [`Db::links_version`] (twice a second, so other
+    /// instances serve an edit within a second).
     pub links: Arc<DashMap<String, Arc<Link>>>,
     /// Codes the database did not know (bounded, a minute each), so unknown codes do not
     /// cost a query each; cleared when links are created.

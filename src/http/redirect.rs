@@ -1,6 +1,6 @@
 //! `GET /r/{code}`: the hot path. Find the link (memory first), mint a click id, queue the
 //! click, answer 302 to the deep link carrying the click's ref tag. Once the link is cached
-//! nothing here waits on the database, except one request a second (at most 250 ms) that
+//! nothing here waits on the database, except one request every half second (at most 250 ms) that
 //! asks whether links were changed by another process. Unknown codes get a 404 page, never a
 //! redirect elsewhere, and are remembered for a minute so repeats cost no query; an inactive
 //! link gets a "campaign ended" page and its click is still recorded.
@@ -119,7 +119,7 @@ async fn find_link(state: &AppState, code: &LinkCode) -> Result<Option<Arc<Link>
 
 /// Drops every cached link and unknown code when links were created or edited by another
 /// process (the CLI, another instance) since the last look. One request at a time, about
-/// once a second, asks; a slow or failing database is given up on quickly and the cache
+/// twice a second, asks; a slow or failing database is given up on quickly and the cache
 /// serves on.
 async fn notice_changes_elsewhere(state: &AppState) {
     let Some(check) = state.link_changes.begin() else {

@@ -119,7 +119,7 @@ impl Drop for Check<'_> {
 
 impl ChangeWatch {
     /// How often the database is asked.
-    pub const INTERVAL: Duration = Duration::from_secs(1);
+    pub const INTERVAL: Duration = Duration::from_millis(500);
 
     fn elapsed_ms(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)

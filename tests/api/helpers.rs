@@ -90,6 +90,16 @@ impl TestDatabase {
         }
     }
 
+    /// The same database under a second name that does not remove it when dropped (for a
+    /// second instance on it).
+    pub fn alias(&self) -> TestDatabase {
+        TestDatabase {
+            url: self.url.clone(),
+            _dir: None,
+            pg_name: None,
+        }
+    }
+
     /// Opens the database directly (for assertions on what was stored).
     pub async fn connect(&self) -> Db {
         let db = Db::connect(&self.url).await.unwrap();
@@ -170,6 +180,26 @@ impl TestApp {
         clock: std::sync::Arc<dyn chatref::clock::Clock>,
     ) -> Self {
         let database = TestDatabase::new(backend).await;
+        Self::start(database, adjust, clock).await
+    }
+
+    /// Another instance of the service on this app's database, as a second server behind
+    /// a load balancer would be.
+    pub async fn spawn_beside(&self) -> Self {
+        Self::start(
+            self.database.alias(),
+            |_| {},
+            std::sync::Arc::new(chatref::clock::SystemClock),
+        )
+        .await
+    }
+
+    /// Starts an app on `database`.
+    pub async fn start(
+        database: TestDatabase,
+        adjust: impl FnOnce(&mut HashMap<String, String>),
+        clock: std::sync::Arc<dyn chatref::clock::Clock>,
+    ) -> Self {
         let mut env = test_env(&database.url);
         adjust(&mut env);
         let config = Config::from_sources(None, &env).unwrap();

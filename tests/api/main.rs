@@ -10,6 +10,7 @@ mod db;
 mod demo;
 mod hardening;
 mod health;
+mod instances;
 mod links;
 mod properties;
 mod qr;

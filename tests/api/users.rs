@@ -9,10 +9,10 @@ use time::macros::datetime;
 
 use crate::helpers::{Backend, TestApp};
 
-const PASSWORD: &str = "correct horse battery";
+pub const PASSWORD: &str = "correct horse battery";
 
 /// Creates a user with the admin token; returns its JSON.
-async fn add_user(app: &TestApp, email: &str, role: &str) -> Value {
+pub async fn add_user(app: &TestApp, email: &str, role: &str) -> Value {
     let (status, body) = app
         .post(
             "/api/users",
@@ -101,7 +101,7 @@ async fn post_sign_in(
 }
 
 /// Signs in through the form from `address`; returns the response.
-async fn sign_in_from(
+pub async fn sign_in_from(
     app: &TestApp,
     email: &str,
     password: &str,
@@ -118,14 +118,14 @@ async fn sign_in_from(
 }
 
 /// Signs in and returns the session cookie's id.
-async fn session_of(app: &TestApp, email: &str) -> String {
+pub async fn session_of(app: &TestApp, email: &str) -> String {
     let response = sign_in_from(app, email, PASSWORD, None).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     cookie_value(&set_cookie(&response, "chatref_session").expect("a session cookie"))
 }
 
 /// GETs `path` as a browser with session `id`.
-async fn page(app: &TestApp, path: &str, session: &str) -> Response {
+pub async fn page(app: &TestApp, path: &str, session: &str) -> Response {
     app.client
         .get(format!("{}{path}", app.base))
         .header("cookie", format!("chatref_session={session}"))

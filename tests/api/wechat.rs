@@ -13,7 +13,7 @@ use sha1::{Digest, Sha1};
 
 use crate::helpers::{Backend, TestApp};
 
-const TOKEN: &str = "wx-token";
+pub const TOKEN: &str = "wx-token";
 /// The example EncodingAESKey of WeChat's documentation (its last character carries spare
 /// bits, which the service must accept).
 const AES_KEY: &str = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -36,7 +36,7 @@ fn now_s() -> String {
 }
 
 /// A follow through the parametric code whose scene is `scene`, by `openid`.
-fn follow(openid: &str, scene: &str) -> String {
+pub fn follow(openid: &str, scene: &str) -> String {
     fixture(
         "wechat/subscribe_qrscene.xml",
         &[
@@ -53,7 +53,7 @@ fn sha1_of_sorted(mut parts: Vec<&str>) -> String {
 }
 
 /// A plain-mode query signed with `token`, carrying `nonce`.
-fn plain_query(token: &str, nonce: &str) -> String {
+pub fn plain_query(token: &str, nonce: &str) -> String {
     let timestamp = now_s();
     let signature = sha1_of_sorted(vec![token, &timestamp, nonce]);
     format!("signature={signature}&timestamp={timestamp}&nonce={nonce}&openid=oW5Ux6ceqP")
@@ -101,7 +101,7 @@ fn envelope(encrypted: &str) -> String {
 }
 
 /// POSTs a push; returns the status and the error code, if any.
-async fn push(app: &TestApp, account: i64, query: &str, body: &str) -> (StatusCode, Value) {
+pub async fn push(app: &TestApp, account: i64, query: &str, body: &str) -> (StatusCode, Value) {
     let response = app
         .client
         .post(format!("{}/webhooks/wechat/{account}?{query}", app.base))
@@ -122,7 +122,7 @@ async fn contacts(app: &TestApp) -> Vec<Value> {
 }
 
 /// Creates a link of `account` and returns its id and ref tag (the printed code's scene).
-async fn scene_link(app: &TestApp, campaign: i64, account: i64) -> (i64, String) {
+pub async fn scene_link(app: &TestApp, campaign: i64, account: i64) -> (i64, String) {
     let store = format!("Shanghai {account}");
     let link = app
         .link(campaign, json!({"account_id": account, "store": store}))
