@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod campaigns;
 mod cli;
+mod crash;
 mod db;
 mod demo;
 mod hardening;
