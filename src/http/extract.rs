@@ -9,9 +9,11 @@ use serde_json::Value;
 
 use super::error::ApiError;
 
-/// A JSON body; bad syntax, wrong shape, wrong content type and oversize bodies become
-/// JSON errors (400/422/415/413), and a string holding a NUL character (which PostgreSQL
-/// text cannot store) is a 400 naming the field.
+/// A JSON object body; bad syntax, wrong shape, wrong content type and oversize bodies
+/// become JSON errors (400/422/415/413), and a string holding a NUL character (which
+/// PostgreSQL text cannot store) is a 400 naming the field. Every body of this API is an
+/// object: an array is refused even where serde would read one as a struct's fields in
+/// order (`[null, null]` as a link update).
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -19,6 +21,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let axum::Json(value) = axum::Json::<Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_json",
+                "the body must be a JSON object",
+            ));
+        }
         if let Some(field) = nul_field(&value, "") {
             return Err(ApiError::invalid(format!(
                 "{} contains a NUL character (\\u0000), which cannot be stored",

@@ -663,7 +663,49 @@ async fn the_cli_updates_a_link(backend: Backend) {
     assert_eq!(shown["active"], true);
 }
 
+/// serde reads a JSON array as a struct's fields in order; the API takes objects only.
+async fn a_body_that_is_not_an_object_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let account = app.account("telegram", "CoastShopBot", json!({})).await;
+    let link = app
+        .link(campaign, json!({"account_id": account, "label": "Door"}))
+        .await;
+    for body in [
+        json!([null, null]),
+        json!(["Window"]),
+        json!("label"),
+        json!(7),
+    ] {
+        let response = app
+            .api(Method::PATCH, &format!("/api/links/{}", link["id"]))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let answer: Value = response.json().await.unwrap();
+        assert_eq!(answer["error"]["message"], "the body must be a JSON object");
+    }
+    let (status, _) = app
+        .post(
+            &format!("/api/campaigns/{campaign}/links"),
+            json!([account]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, shown) = app.get(&format!("/api/links/{}", link["id"])).await;
+    assert_eq!(shown["label"], "Door");
+    let (_, links) = app.get(&format!("/api/campaigns/{campaign}/links")).await;
+    assert_eq!(links.as_array().unwrap().len(), 1);
+}
+
 crate::on_both_backends!(
+    a_body_that_is_not_an_object_is_refused,
     every_platform_gets_its_deep_link,
     a_wechat_link_carries_its_scene_and_code_url,
     landing_links_get_utm_parameters,
