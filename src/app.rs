@@ -61,11 +61,18 @@ pub struct Shared {
     pub renders: Arc<tokio::sync::Semaphore>,
 }
 
+impl From<DbError> for StartError {
+    fn from(error: DbError) -> Self {
+        StartError::Db(error)
+    }
+}
+
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the database: {0}")]
-    Db(#[from] DbError),
+    /// The database's own message names what could not be opened and why.
+    #[error("{0}")]
+    Db(DbError),
     #[error(transparent)]
     Geo(#[from] GeoError),
     #[error("cannot listen on {addr}: {source}")]

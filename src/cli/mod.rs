@@ -11,7 +11,6 @@ mod users;
 
 use std::{path::PathBuf, process::ExitCode};
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::{app::Application, config::Config, db::Db, telemetry};
@@ -226,12 +225,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_db(config: &Config) -> anyhow::Result<Db> {
-    let db = Db::connect(&config.database_url).await.with_context(|| {
-        format!(
-            "cannot open {}",
-            crate::config::redacted_url(&config.database_url)
-        )
-    })?;
+    // The error names the server (host and port) or the file, never the password.
+    let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     Ok(db)
 }

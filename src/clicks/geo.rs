@@ -15,10 +15,11 @@ pub struct GeoInfo {
 
 /// A database that could not be opened.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot open GeoIP database {path}: {source}")]
+#[error("cannot open GeoIP database {path}: {cause}")]
 pub struct GeoError {
     path: String,
-    source: maxminddb::MaxMindDbError,
+    // Not `source`: the message carries it, and a chain printer would repeat it.
+    cause: maxminddb::MaxMindDbError,
 }
 
 /// Looks up addresses; without a database every answer is empty.
@@ -61,9 +62,9 @@ impl GeoIp {
     pub fn open(path: Option<&Path>) -> Result<Self, GeoError> {
         let reader = path
             .map(|p| {
-                maxminddb::Reader::open_readfile(p).map_err(|source| GeoError {
+                maxminddb::Reader::open_readfile(p).map_err(|cause| GeoError {
                     path: p.display().to_string(),
-                    source,
+                    cause,
                 })
             })
             .transpose()?;

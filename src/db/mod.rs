@@ -33,13 +33,18 @@ pub use nonces::NonceClaim;
 pub use stores::StoreStats;
 pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload, WebhookCall};
 
-/// A storage failure.
+/// A storage failure. Each message carries its cause in its own text (no `source()`
+/// chain), so a caller printing the whole chain shows the cause once.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
+    /// The database could not be opened at start-up: `target` names the server's host and
+    /// port or the SQLite file, `cause` is what the driver said.
+    #[error("cannot open the database at {target}: {cause}")]
+    Open { target: String, cause: String },
     /// The campaign, link or account asked for by id does not exist.
     #[error("{0} {1} does not exist")]
     NotFound(&'static str, i64),
@@ -128,6 +133,18 @@ impl Db {
     }
 }
 
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        DbError::Database(error)
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for DbError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        DbError::Migrate(error)
+    }
+}
+
 impl DbError {
     /// Whether the database could not be reached (retrying later may work), as opposed to
     /// refusing the request itself.
@@ -149,7 +166,7 @@ impl DbError {
                     )
                 })
             }
-            DbError::Stopped(_) => true,
+            DbError::Stopped(_) | DbError::Open { .. } => true,
             _ => false,
         }
     }

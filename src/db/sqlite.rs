@@ -14,13 +14,19 @@ pub(super) async fn connect(url: &str) -> Result<Db, DbError> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true);
+    let open_error = |error: sqlx::Error| DbError::Open {
+        target: options.get_filename().display().to_string(),
+        cause: error.to_string(),
+    };
     let write = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(options.clone())
-        .await?;
+        .await
+        .map_err(open_error)?;
     let read = SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(options.read_only(true))
-        .await?;
+        .connect_with(options.clone().read_only(true))
+        .await
+        .map_err(open_error)?;
     Ok(Db::Sqlite { write, read })
 }

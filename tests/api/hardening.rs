@@ -279,3 +279,39 @@ crate::on_both_backends!(
     careless_headers_and_paths_get_clear_answers,
     csv_cells_that_look_like_formulas_are_neutralised,
 );
+
+/// A database that cannot be reached is named by host and port, once, with the driver's
+/// reason, and never with the URL's password.
+#[test]
+fn an_unreachable_database_is_named_once_without_its_password() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_chatref"))
+        .arg("migrate")
+        .env(
+            "CHATREF_DATABASE_URL",
+            format!("postgres://shop:hunter2secret@127.0.0.1:{port}/chatref"),
+        )
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("hunter2secret"), "{stderr}");
+    assert_eq!(
+        stderr.matches(&format!("127.0.0.1:{port}")).count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("Connection refused").count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: cannot open the database at 127.0.0.1:{port}"
+        )),
+        "{stderr}"
+    );
+}
