@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod browser;
 mod campaigns;
 mod cli;
 mod crash;
