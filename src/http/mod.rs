@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod campaigns;
+pub mod client_ip;
 pub mod contacts;
 pub mod conversions;
 pub mod error;

@@ -5,21 +5,18 @@
 //! redirect elsewhere, and are remembered for a minute so repeats cost no query; an inactive
 //! link gets a "campaign ended" page and its click is still recorded.
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{ConnectInfo, Path, RawQuery, Request, State},
     http::{
-        HeaderMap, HeaderValue, Method, StatusCode,
+        HeaderValue, Method, StatusCode,
         header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERER, USER_AGENT},
     },
     response::{IntoResponse, Response},
 };
 
+use super::client_ip::client_ip;
 use crate::{
     app::AppState,
     clicks::{RawClick, Via, classify::is_prefetch},
@@ -63,7 +60,7 @@ pub async fn follow(
         at: state.clock.now(),
         via: via_of(query.as_deref()),
         prefetch: is_prefetch(method == Method::HEAD, header),
-        ip: client_ip(&state, peer, headers),
+        ip: Some(client_ip(&state, peer, headers)),
         user_agent: header(USER_AGENT.as_str()),
         referrer: header(REFERER.as_str()),
     };
@@ -150,22 +147,6 @@ fn via_of(query: Option<&str>) -> Via {
         url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "via" && v == "qr")
     });
     if is_qr { Via::Qr } else { Via::Link }
-}
-
-/// The visitor's address: the peer, or behind a trusted proxy the last `X-Forwarded-For`
-/// hop (the one the proxy itself appended; earlier entries are client-controlled).
-fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<IpAddr> {
-    if state.config.trust_forwarded {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    Some(peer.ip())
 }
 
 fn html(status: StatusCode, body: &'static str) -> Response {

@@ -5,7 +5,7 @@
 //! successful sign-in always starts a new session (any session the browser had is ended),
 //! so an id planted before sign-in is never the signed-in one.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use askama::Template;
 use axum::{
@@ -130,7 +130,7 @@ pub async fn submit(
     }
     let next = safe_next(form.next.as_deref());
     let now = state.clock.now();
-    let address = client_address(&state, peer, &headers);
+    let address = crate::http::client_ip::client_ip(&state, peer, &headers);
     let user = match sign_in::sign_in(
         &state.db,
         &form.email,
@@ -211,19 +211,4 @@ pub async fn sign_out(
     let mut response = see_other("/login");
     set_cookie(&state, &mut response, SESSION_COOKIE, "", "/", None);
     response
-}
-
-/// The address a sign-in comes from: the peer, or behind a trusted proxy the last
-/// `X-Forwarded-For` hop (the one the proxy appended; earlier ones are the client's word).
-fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if state.config.trust_forwarded
-        && let Some(forwarded) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok())
-    {
-        return forwarded;
-    }
-    peer.ip()
 }
