@@ -82,6 +82,8 @@ pub struct Application {
     shutdown: CancellationToken,
     writer: JoinHandle<()>,
     inbox: JoinHandle<()>,
+    /// The daily prune of raw payloads that created nothing ([`crate::retention`]).
+    pruner: JoinHandle<()>,
 }
 
 impl Application {
@@ -122,6 +124,15 @@ impl Application {
         );
         let (inbox, inbox_task) =
             crate::inbox::Inbox::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        if let Some(started) = db.interrupted_rebuild().await? {
+            tracing::warn!(%started, "an attribution rebuild did not finish: contacts and leads are incomplete until `chatref attribution rebuild` runs to the end");
+        }
+        let pruner = crate::retention::spawn_pruner(
+            db.clone(),
+            clock.clone(),
+            config.raw_retention,
+            shutdown.clone(),
+        );
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -149,6 +160,7 @@ impl Application {
             shutdown,
             writer,
             inbox: inbox_task,
+            pruner,
         })
     }
 
@@ -176,6 +188,7 @@ impl Application {
             shutdown,
             writer,
             inbox,
+            pruner,
         } = self;
         let db = state.db.clone();
         tracing::info!(
@@ -194,6 +207,9 @@ impl Application {
         }
         if let Err(error) = inbox.await {
             tracing::error!(%error, "webhook inbox ended abnormally");
+        }
+        if let Err(error) = pruner.await {
+            tracing::error!(%error, "raw payload pruner ended abnormally");
         }
         db.close().await;
         served
