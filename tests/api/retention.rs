@@ -402,7 +402,71 @@ async fn the_prune_command_counts_deletes_and_refuses_bad_settings(backend: Back
     db.close().await;
 }
 
+async fn a_body_stored_again_only_ever_raises_its_outcome(backend: Backend) {
+    let mut app = TestApp::spawn(backend).await;
+    let account = app
+        .account("telegram", "CoastShopBot", json!({"secret_token": SECRET}))
+        .await;
+    let db = app.stop().await;
+    let key = app.tag_key().await;
+    let call = |body: &str, user: Option<&str>, skipped_entries: u64| {
+        let events = user
+            .map(|user| {
+                let event = chatref::platforms::webhook::InboundEvent {
+                    contact_id: user.into(),
+                    dedupe_key: format!("{body}-{user}"),
+                    at: datetime!(2026-01-10 00:00 UTC),
+                    kind: chatref::platforms::webhook::EventKind::Message,
+                    ref_value: None,
+                    ad_id: None,
+                    ctwa_clid: None,
+                    text: Some("hi".into()),
+                    recipient: None,
+                };
+                chatref::db::ClueEvent {
+                    clue: chatref::attribution::Clue::of(&key, &event),
+                    event,
+                }
+            })
+            .into_iter()
+            .collect();
+        chatref::db::WebhookCall {
+            platform: chatref::platforms::Platform::Telegram,
+            account_id: account,
+            body: body.as_bytes().to_vec(),
+            events,
+            skipped_entries,
+            received_at: datetime!(2026-01-10 00:00 UTC),
+        }
+    };
+    // The same bytes can do more the second time (say, once the recipient's account has
+    // its external id); the kept copy must then not be pruned, and never the reverse.
+    for (calls, expected) in [
+        (
+            [call("a", None, 0), call("b", None, 1)],
+            ["nothing", "unresolved"],
+        ),
+        (
+            [call("a", None, 1), call("b", None, 0)],
+            ["unresolved", "unresolved"],
+        ),
+        (
+            [call("a", Some("u1"), 0), call("b", Some("u2"), 0)],
+            ["created", "created"],
+        ),
+        (
+            [call("a", None, 0), call("b", None, 1)],
+            ["created", "created"],
+        ),
+    ] {
+        db.ingest_webhooks(&calls).await.unwrap();
+        assert_eq!(outcomes(&db).await, expected.map(|o| Some(o.to_owned())));
+    }
+    db.close().await;
+}
+
 crate::on_both_backends!(
+    a_body_stored_again_only_ever_raises_its_outcome,
     a_rebuild_in_batches_gives_exactly_what_ingestion_gave,
     old_payloads_that_created_nothing_are_pruned_and_the_rest_kept,
     the_prune_command_counts_deletes_and_refuses_bad_settings,
