@@ -43,17 +43,20 @@ pub async fn run(
         return Ok(());
     };
     let summary = crate::retention::prune(db, before, dry_run).await?;
+    let cutoff = summary
+        .received_before
+        .format(&time::format_description::well_known::Rfc3339)?;
     if as_json {
         output::json(&summary)?;
     } else if dry_run {
         println!(
             "would delete {} raw payloads that created nothing, received before {} (dry run: nothing deleted)",
-            summary.payloads, summary.received_before
+            summary.payloads, cutoff
         );
     } else {
         println!(
             "deleted {} raw payloads that created nothing, received before {}",
-            summary.payloads, summary.received_before
+            summary.payloads, cutoff
         );
     }
     Ok(())
