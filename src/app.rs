@@ -89,6 +89,8 @@ pub struct Application {
     shutdown: CancellationToken,
     writer: JoinHandle<()>,
     inbox: JoinHandle<()>,
+    /// The daily prune of raw payloads that created nothing ([`crate::retention`]).
+    pruner: JoinHandle<()>,
 }
 
 impl Application {
@@ -129,6 +131,15 @@ impl Application {
         );
         let (inbox, inbox_task) =
             crate::inbox::Inbox::spawn(db.clone(), metrics.clone(), shutdown.clone());
+        if let Some(started) = db.interrupted_rebuild().await? {
+            tracing::warn!(%started, "an attribution rebuild did not finish: contacts and leads are incomplete until `chatref attribution rebuild` runs to the end");
+        }
+        let pruner = crate::retention::spawn_pruner(
+            db.clone(),
+            clock.clone(),
+            config.raw_retention,
+            shutdown.clone(),
+        );
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|source| StartError::Bind {
@@ -156,6 +167,7 @@ impl Application {
             shutdown,
             writer,
             inbox: inbox_task,
+            pruner,
         })
     }
 
@@ -183,6 +195,7 @@ impl Application {
             shutdown,
             writer,
             inbox,
+            pruner,
         } = self;
         let db = state.db.clone();
         tracing::info!(
@@ -201,6 +214,9 @@ impl Application {
         }
         if let Err(error) = inbox.await {
             tracing::error!(%error, "webhook inbox ended abnormally");
+        }
+        if let Err(error) = pruner.await {
+            tracing::error!(%error, "raw payload pruner ended abnormally");
         }
         db.close().await;
         served

@@ -210,55 +210,115 @@ pub fn decide(attribution: Attribution, contact: Contact) -> Decision {
     }
 }
 
+/// Payloads replayed per transaction by [`rebuild`]: bodies are a few kilobytes, so a batch
+/// holds about a megabyte, and each transaction stays short.
+pub const REBUILD_BATCH: usize = 500;
+
 /// The outcome of [`rebuild`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RebuildSummary {
-    pub payloads: usize,
-    /// Stored payloads the current parser refuses (left out, and logged).
-    pub unreadable: usize,
+    pub payloads: u64,
+    /// Stored payloads the current parser refuses in whole or in part (what it cannot read
+    /// is left out, logged, and kept for a later rebuild).
+    pub unreadable: u64,
     pub events: u64,
+    /// Contacts created, each with its first-message conversion (lead).
     pub leads: u64,
+    pub touches: u64,
+    /// Events left out because no account has their recipient as external id.
+    pub unrouted: u64,
 }
 
 /// Recomputes contacts, first-message conversions and touches from every stored raw payload,
-/// with the current parsers and rules, in one transaction.
+/// with the current parsers and rules, [`REBUILD_BATCH`] payloads per transaction.
 pub async fn rebuild(
     db: &crate::db::Db,
     key: &TagKey,
 ) -> Result<RebuildSummary, crate::db::DbError> {
-    let payloads = db.stored_payloads().await?;
-    let mut summary = RebuildSummary {
-        payloads: payloads.len(),
-        ..Default::default()
+    rebuild_in_batches(db, key, REBUILD_BATCH, |_, _| {}).await
+}
+
+/// [`rebuild`] with `batch` payloads per transaction, calling `progress(done, total)` after
+/// each.
+///
+/// Derived rows are deleted first in one transaction, then the payloads stored when the
+/// rebuild started are read by keyset pages in id order (arrival order, which the rules
+/// depend on) and replayed, a page per transaction: memory holds one page of bodies and no
+/// transaction spans the log. Interrupted, it leaves a partial result and a mark
+/// ([`crate::db::Db::interrupted_rebuild`]); running it again starts over from the deletion
+/// and arrives at the same result. Webhooks stored while it runs would be decided against a
+/// half-rebuilt state, so it is meant to run with the service stopped.
+pub async fn rebuild_in_batches(
+    db: &crate::db::Db,
+    key: &TagKey,
+    batch: usize,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<RebuildSummary, crate::db::DbError> {
+    let (total, last_id) = db.payload_count().await?;
+    db.start_attribution_rebuild(crate::db::now()).await?;
+    let mut summary = RebuildSummary::default();
+    let mut after = 0;
+    loop {
+        let page = db
+            .payloads_after(after, last_id, batch.max(1) as i64)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        let replay: Vec<_> = page.into_iter().map(|p| reparse(key, p)).collect();
+        summary.payloads += replay.len() as u64;
+        summary.unreadable += replay
+            .iter()
+            .filter(|p| p.platform.is_none() || p.unreadable > 0)
+            .count() as u64;
+        let done = db.replay_payloads(&replay).await?;
+        summary.events += done.events;
+        summary.leads += done.leads;
+        summary.touches += done.touches;
+        summary.unrouted += done.unrouted;
+        progress(summary.payloads, total);
+    }
+    db.finish_attribution_rebuild().await?;
+    if summary.unrouted > 0 {
+        tracing::warn!(
+            events = summary.unrouted,
+            "rebuild left out events sent to ids no account has as external_id"
+        );
+    }
+    Ok(summary)
+}
+
+/// A stored payload parsed again with today's parser and clues.
+fn reparse(key: &TagKey, payload: crate::db::StoredPayload) -> crate::db::ReplayPayload {
+    let mut replay = crate::db::ReplayPayload {
+        id: payload.id,
+        account_id: payload.account_id,
+        platform: payload.platform.parse::<crate::platforms::Platform>().ok(),
+        events: Vec::new(),
+        unreadable: 0,
     };
-    let mut parsed = Vec::with_capacity(payloads.len());
-    for payload in payloads {
-        let Ok(platform) = payload.platform.parse::<crate::platforms::Platform>() else {
-            summary.unreadable += 1;
-            continue;
-        };
-        match platform.adapter().parse(&payload.body) {
-            Ok(body) => {
-                let events = body
-                    .events
-                    .into_iter()
-                    .map(|event| crate::db::ClueEvent {
-                        clue: Clue::of(key, &event),
-                        event,
-                    })
-                    .collect();
-                parsed.push((platform, payload.account_id, events));
-            }
-            Err(error) => {
-                tracing::warn!(payload = payload.id, %error, "stored payload no longer parses");
-                summary.unreadable += 1;
-            }
+    let Some(platform) = replay.platform else {
+        tracing::warn!(payload = payload.id, platform = %payload.platform, "stored payload of an unknown platform");
+        replay.unreadable = 1;
+        return replay;
+    };
+    match platform.adapter().parse(&payload.body) {
+        Ok(body) => {
+            replay.unreadable = body.skipped.len() as u64;
+            replay.events = body
+                .events
+                .into_iter()
+                .map(|event| crate::db::ClueEvent {
+                    clue: Clue::of(key, &event),
+                    event,
+                })
+                .collect();
+        }
+        Err(error) => {
+            tracing::warn!(payload = payload.id, %error, "stored payload no longer parses");
+            replay.unreadable = 1;
         }
     }
-    let ingest = db.rebuild_attribution(&parsed).await?;
-    summary.events = ingest.new_events;
-    summary.leads = ingest.leads;
-    Ok(summary)
+    replay
 }
 
 #[cfg(test)]
@@ -430,5 +490,27 @@ mod tests {
             ),
             Decision::Nothing
         );
+    }
+
+    #[test]
+    fn a_stored_payload_is_parsed_again_and_what_does_not_read_is_counted() {
+        let key = TagKey::new(&Secret::new("k"));
+        let stored = |platform: &str, body: &str| crate::db::StoredPayload {
+            id: 4,
+            platform: platform.into(),
+            account_id: 2,
+            body: body.as_bytes().to_vec(),
+        };
+        let update = r#"{"update_id": 1, "message": {"message_id": 1, "date": 1763900000,
+            "from": {"id": 5, "is_bot": false, "first_name": "A"},
+            "chat": {"id": 5, "type": "private"}, "text": "hi"}}"#;
+        let good = reparse(&key, stored("telegram", update));
+        assert_eq!((good.id, good.account_id), (4, 2));
+        assert_eq!((good.events.len(), good.unreadable), (1, 0));
+        assert_eq!(good.events[0].clue, Clue::Nothing);
+        let broken = reparse(&key, stored("telegram", "{not json"));
+        assert_eq!((broken.events.len(), broken.unreadable), (0, 1));
+        let unknown = reparse(&key, stored("kik", update));
+        assert_eq!((unknown.platform, unknown.unreadable), (None, 1));
     }
 }

@@ -10,7 +10,7 @@ use std::{
 use serde::Deserialize;
 use url::Url;
 
-use crate::{reports::ReportZone, secret::Secret, serve::Limits};
+use crate::{reports::ReportZone, retention::RetentionDays, secret::Secret, serve::Limits};
 
 /// Default path of the country database that ships with the project.
 pub const BUNDLED_GEOIP_DB: &str = concat!(
@@ -42,6 +42,9 @@ pub struct Config {
     /// Header-read timeout and connection cap (`CHATREF_HEADER_TIMEOUT_SECS`,
     /// `CHATREF_MAX_CONNECTIONS`).
     pub limits: Limits,
+    /// How long raw webhook payloads that created nothing are kept
+    /// (`CHATREF_RAW_RETENTION_DAYS`, default 30, `0` forever).
+    pub raw_retention: RetentionDays,
 }
 
 /// A setting that could not be read.
@@ -78,6 +81,7 @@ struct FileConfig {
     timezone: Option<String>,
     header_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    raw_retention_days: Option<i64>,
 }
 
 impl Config {
@@ -217,6 +221,18 @@ impl Config {
             max_connections: max_connections.max(1),
         };
 
+        let raw_retention = match env.get("CHATREF_RAW_RETENTION_DAYS") {
+            Some(v) => Some(v.clone()),
+            None => file_config.raw_retention_days.map(|days| days.to_string()),
+        }
+        .map(|days| RetentionDays::parse(&days))
+        .transpose()
+        .map_err(|message| ConfigError::Invalid {
+            name: "CHATREF_RAW_RETENTION_DAYS",
+            message,
+        })?
+        .unwrap_or(RetentionDays::DEFAULT);
+
         Ok(Config {
             bind,
             database_url,
@@ -228,6 +244,7 @@ impl Config {
             click_queue,
             timezone,
             limits,
+            raw_retention,
         })
     }
 
@@ -258,6 +275,7 @@ impl std::fmt::Debug for Config {
             .field("click_queue", &self.click_queue)
             .field("timezone", &self.timezone.name())
             .field("limits", &self.limits)
+            .field("raw_retention_days", &self.raw_retention.days())
             .finish()
     }
 }
@@ -423,5 +441,38 @@ mod tests {
             Config::from_sources(Some(&path), &env(&[])),
             Err(ConfigError::ParseFile { .. })
         ));
+    }
+
+    #[test]
+    fn raw_retention_comes_from_the_file_or_the_environment() {
+        let days = |config: Config| config.raw_retention.days();
+        assert_eq!(days(Config::from_sources(None, &env(&[])).unwrap()), 30);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "raw_retention_days = 7\n").unwrap();
+        assert_eq!(
+            days(Config::from_sources(Some(&path), &env(&[])).unwrap()),
+            7
+        );
+        let forever = env(&[("CHATREF_RAW_RETENTION_DAYS", "0")]);
+        assert_eq!(
+            days(Config::from_sources(Some(&path), &forever).unwrap()),
+            0
+        );
+        for bad in ["-3", "a month", "", "1e3"] {
+            let err = Config::from_sources(None, &env(&[("CHATREF_RAW_RETENTION_DAYS", bad)]))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("CHATREF_RAW_RETENTION_DAYS") && err.contains("days"),
+                "{err}"
+            );
+        }
+        std::fs::write(&path, "raw_retention_days = -1\n").unwrap();
+        let err = Config::from_sources(Some(&path), &env(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("CHATREF_RAW_RETENTION_DAYS"),
+            "{err}"
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! - [`clicks`]: click ids, bot/prefetch classification, GeoIP, device parsing and the
 //!   background writer that batches clicks into the database.
 //! - [`inbox`]: group commit of verified webhook calls (stored before they are answered).
+//! - [`retention`]: which raw webhook bodies created nothing, and their daily prune.
 //! - [`qr`]: QR codes as PNG or SVG and print sheets as PDF or HTML.
 //! - Interfaces, which call the areas and never each other: [`http`] (the axum routes of
 //!   the public contract; [`app`] wires state and serves them) and [`cli`].
@@ -29,7 +30,7 @@
 //! [`inbox`] (several calls per transaction) → [`db`] records the raw body, skips
 //! redeliveries, looks up what the clue names, and writes what [`attribution::decide`]
 //! says: a new contact and its `first_message` lead, a touch, or nothing. The platform gets
-//! its 200 only after the commit.
+//! its 200 only after the commit. The raw body is stored with its [`retention::Outcome`].
 
 pub mod accounts;
 pub mod app;
@@ -52,6 +53,7 @@ pub mod page_events;
 pub mod platforms;
 pub mod qr;
 pub mod reports;
+pub mod retention;
 pub mod secret;
 pub mod serve;
 pub mod spend;

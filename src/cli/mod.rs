@@ -1,6 +1,7 @@
 //! The `chatref` command line: `serve`, `migrate`, and the same account / campaign / link
 //! operations as the API, straight on the database, printed as a table or as JSON.
 
+mod attribution;
 mod catalog;
 mod demo;
 mod output;
@@ -8,6 +9,7 @@ mod qr;
 mod report;
 mod spend;
 mod users;
+mod webhooks;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -53,6 +55,9 @@ pub enum Command {
     /// First-message attribution.
     #[command(subcommand)]
     Attribution(AttributionCommand),
+    /// The stored raw webhook log.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhooksCommand),
     /// QR codes: single codes, print sheets, ZIPs per store.
     #[command(subcommand)]
     Qr(qr::QrCommand),
@@ -83,8 +88,14 @@ pub enum ContactCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AttributionCommand {
-    /// Recompute contacts, leads and touches from every stored webhook payload.
-    Rebuild,
+    /// Recompute contacts, leads and touches from every stored webhook payload, in batches.
+    /// Stop the service first: webhooks arriving meanwhile would see half-rebuilt contacts.
+    /// If interrupted, run it again: it starts over and arrives at the same result.
+    Rebuild {
+        /// Payloads per transaction.
+        #[arg(long, default_value_t = crate::attribution::REBUILD_BATCH, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+        batch_size: usize,
+    },
 }
 
 /// Parses the arguments, runs the command, and turns failures into a message on stderr
@@ -207,19 +218,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let db = open_db(&config).await?;
             users::token(&db, command, cli.json).await
         }
-        Command::Attribution(AttributionCommand::Rebuild) => {
+        Command::Attribution(AttributionCommand::Rebuild { batch_size }) => {
             let db = open_db(&config).await?;
-            let key = crate::links::TagKey::new(&db.service_secret(config.secret.as_ref()).await?);
-            let summary = crate::attribution::rebuild(&db, &key).await?;
-            if cli.json {
-                output::json(&summary)?;
-            } else {
-                println!(
-                    "rebuilt from {} payloads ({} unreadable): {} events, {} leads",
-                    summary.payloads, summary.unreadable, summary.events, summary.leads
-                );
-            }
-            Ok(())
+            attribution::rebuild(&db, &config, batch_size, cli.json).await
+        }
+        Command::Webhooks(command) => {
+            let db = open_db(&config).await?;
+            webhooks::run(&db, &config, command, cli.json).await
         }
     }
 }

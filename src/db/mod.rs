@@ -16,6 +16,7 @@ mod nonces;
 mod page_events;
 mod postgres;
 pub mod reports;
+mod retention;
 mod sessions;
 mod settings;
 mod spend;
@@ -31,7 +32,10 @@ pub use clicks::{ClickCounts, ClickRecord};
 pub use conversions::ConversionSource;
 pub use nonces::NonceClaim;
 pub use stores::StoreStats;
-pub use webhooks::{ClueEvent, ContactRow, IngestSummary, LeadCounts, StoredPayload, WebhookCall};
+pub use webhooks::{
+    ClueEvent, ContactRow, IngestSummary, LeadCounts, ReplayPayload, ReplaySummary, StoredPayload,
+    WebhookCall,
+};
 
 /// A storage failure. Each message carries its cause in its own text (no `source()`
 /// chain), so a caller printing the whole chain shows the cause once.

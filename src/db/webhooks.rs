@@ -15,6 +15,7 @@ use crate::{
     accounts::{Route, Routes},
     attribution::{self, Attribution, Clue, Contact, Decision, Found, Lookup},
     platforms::{Platform, webhook::InboundEvent},
+    retention::{Outcome, PayloadFacts, Recorded},
 };
 
 /// What one webhook call changed.
@@ -44,6 +45,10 @@ pub struct WebhookCall {
     /// The body exactly as received.
     pub body: Vec<u8>,
     pub events: Vec<ClueEvent>,
+    /// Entries of the body the parser could not read (kept in the body for a later rebuild).
+    pub skipped_entries: u64,
+    /// When the call came, from the service's clock: the retention period counts from it.
+    pub received_at: OffsetDateTime,
 }
 
 /// A stored raw payload, for rebuilding attribution.
@@ -53,6 +58,30 @@ pub struct StoredPayload {
     pub platform: String,
     pub account_id: i64,
     pub body: Vec<u8>,
+}
+
+/// A stored payload re-parsed for a rebuild, with the account of the URL it came to.
+pub struct ReplayPayload {
+    /// The `webhook_events` id, whose outcome the replay records again.
+    pub id: i64,
+    pub account_id: i64,
+    /// `None` when the stored platform name is no longer known.
+    pub platform: Option<Platform>,
+    pub events: Vec<ClueEvent>,
+    /// Entries (or the whole body, as 1) the current parser cannot read.
+    pub unreadable: u64,
+}
+
+/// What replaying payloads recorded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplaySummary {
+    /// Events recorded (redeliveries within the log are counted once).
+    pub events: u64,
+    /// Contacts created, each with its first-message conversion.
+    pub leads: u64,
+    pub touches: u64,
+    /// Events left out because no account has their recipient as external id.
+    pub unrouted: u64,
 }
 
 /// A contact with where it came from, for the contact list and its CSV export.
@@ -79,8 +108,8 @@ pub struct ContactRow {
 }
 
 /// Records one event inside an open transaction `$tx` (either backend): dedupe, look up what
-/// its clue names, and write what [`attribution::decide`] says. Evaluates to
-/// `(new_event, new_lead)`. The rules live in [`crate::attribution`]; this only reads and
+/// its clue names, and write what [`attribution::decide`] says. Evaluates to what it did, a
+/// [`Recorded`]. The rules live in [`crate::attribution`]; this only reads and
 /// writes.
 macro_rules! record_event {
     ($tx:expr, $account_id:expr, $platform:expr, $item:expr) => {{
@@ -101,7 +130,7 @@ macro_rules! record_event {
         .fetch_optional(&mut *$tx)
         .await?;
         match inserted {
-            None => (false, false),
+            None => Recorded::Redelivery,
             Some(inbound_id) => {
                 let found = match $item.clue.lookup() {
                     Lookup::LinkCode(code) => sqlx::query_as::<_, (i64, i64, Option<i64>)>(
@@ -163,7 +192,7 @@ macro_rules! record_event {
                         .bind(inbound_id)
                         .execute(&mut *$tx)
                         .await?;
-                        (true, true)
+                        Recorded::Lead
                     }
                     Decision::Touch(attribution) => {
                         sqlx::query(
@@ -180,9 +209,9 @@ macro_rules! record_event {
                         .bind(inbound_id)
                         .execute(&mut *$tx)
                         .await?;
-                        (true, false)
+                        Recorded::Touch
                     }
-                    Decision::Nothing => (true, false),
+                    Decision::Nothing => Recorded::NoEffect,
                 }
             }
         }
@@ -228,6 +257,9 @@ fn storable(event: &InboundEvent) -> InboundEvent {
     }
 }
 
+/// The `settings` key present while an attribution rebuild is under way.
+const REBUILD_MARK: &str = "attribution_rebuild_started";
+
 impl Db {
     /// Stores verified webhook calls (raw body and events) in one transaction and returns
     /// what each changed, in order; returns only after commit, so a 200 sent afterwards means
@@ -237,35 +269,59 @@ impl Db {
         &self,
         calls: &[WebhookCall],
     ) -> Result<Vec<IngestSummary>, DbError> {
-        let now = super::now();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             let mut routes = HashMap::<Platform, Routes>::new();
             let mut summaries = Vec::with_capacity(calls.len());
             for call in calls {
-                sqlx::query(
-                    "INSERT INTO webhook_events (platform, account_id, received_at, body_sha256, body) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, body_sha256) DO NOTHING",
-                )
-                .bind(call.platform.as_str())
-                .bind(call.account_id)
-                .bind(now)
-                .bind(hex::encode(Sha256::digest(&call.body)))
-                .bind(&call.body)
-                .execute(&mut *tx)
-                .await?;
                 let mut summary = IngestSummary::default();
+                let mut facts = PayloadFacts {
+                    unreadable: call.skipped_entries,
+                    ..Default::default()
+                };
                 for item in &call.events {
                     let account_id = match route_event!(tx, routes, call.platform, call.account_id, item) {
                         Route::Account(account_id) => account_id,
                         Route::Unrouted => {
                             summary.unrouted.extend(item.event.recipient.clone());
+                            facts.unrouted += 1;
                             continue;
                         }
                     };
-                    let (new_event, lead) = record_event!(tx, account_id, call.platform.as_str(), item);
-                    summary.new_events += u64::from(new_event);
-                    summary.leads += u64::from(lead);
+                    let recorded = record_event!(tx, account_id, call.platform.as_str(), item);
+                    facts.add(recorded, &item.clue);
+                    summary.new_events += u64::from(recorded != Recorded::Redelivery);
+                    summary.leads += u64::from(recorded == Recorded::Lead);
+                }
+                // The body is stored after its events so it is stored with their outcome.
+                let sha256 = hex::encode(Sha256::digest(&call.body));
+                let outcome = facts.outcome();
+                let stored: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO webhook_events (platform, account_id, received_at, body_sha256, body, outcome) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, body_sha256) DO NOTHING RETURNING id",
+                )
+                .bind(call.platform.as_str())
+                .bind(call.account_id)
+                .bind(call.received_at)
+                .bind(&sha256)
+                .bind(&call.body)
+                .bind(outcome.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                if stored.is_none() && outcome != Outcome::Nothing {
+                    // The same body again, yet it did something this time (its recipient got
+                    // an external id since): the kept copy must not be pruned. An outcome is
+                    // only ever raised here, never lowered.
+                    sqlx::query(
+                        "UPDATE webhook_events SET outcome = $1 \
+                         WHERE account_id = $2 AND body_sha256 = $3 \
+                           AND (outcome = 'nothing' OR (outcome = 'unresolved' AND $1 = 'created'))",
+                    )
+                    .bind(outcome.as_str())
+                    .bind(call.account_id)
+                    .bind(&sha256)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 summaries.push(summary);
             }
@@ -274,59 +330,142 @@ impl Db {
         })
     }
 
-    /// Every stored raw payload, oldest first.
-    pub async fn stored_payloads(&self) -> Result<Vec<StoredPayload>, DbError> {
-        Ok(on_backend!(self, pool => {
-            sqlx::query_as("SELECT id, platform, account_id, body FROM webhook_events ORDER BY id")
-                .fetch_all(pool)
+    /// How many raw payloads are stored, and the highest id (0 when none).
+    pub async fn payload_count(&self) -> Result<(u64, i64), DbError> {
+        let (count, last): (i64, Option<i64>) = on_backend!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*), MAX(id) FROM webhook_events")
+                .fetch_one(pool)
                 .await
+        })?;
+        Ok((count as u64, last.unwrap_or(0)))
+    }
+
+    /// Every stored raw payload, oldest first (in one read: for small logs and tests; a
+    /// rebuild pages with [`Db::payloads_after`]).
+    pub async fn stored_payloads(&self) -> Result<Vec<StoredPayload>, DbError> {
+        self.payloads_after(0, i64::MAX, i64::MAX).await
+    }
+
+    /// At most `limit` stored raw payloads with an id above `after` and at most `until`,
+    /// oldest first: keyset pages, so a rebuild holds one page of bodies at a time.
+    pub async fn payloads_after(
+        &self,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredPayload>, DbError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, platform, account_id, body FROM webhook_events \
+                 WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
+            )
+            .bind(after)
+            .bind(until)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
         })?)
     }
 
-    /// Replaces contacts, first-message conversions, touches and inbound events with the
-    /// result of re-reading `payloads` (already parsed, in arrival order, each with the
-    /// account of its URL), in one transaction, routing events as [`Db::ingest_webhooks`]
-    /// does with today's external ids. Conversions posted through the API are kept.
-    pub async fn rebuild_attribution(
-        &self,
-        payloads: &[(Platform, i64, Vec<ClueEvent>)],
-    ) -> Result<IngestSummary, DbError> {
+    /// The first step of a rebuild, in one transaction: deletes contacts, first-message
+    /// conversions, touches and inbound events (conversions posted through the API are kept,
+    /// unlinked from their event) and marks a rebuild as started at `at`. Running it again
+    /// after an interrupted rebuild starts over from the same empty state.
+    pub async fn start_attribution_rebuild(&self, at: OffsetDateTime) -> Result<(), DbError> {
+        let at = at
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| DbError::Corrupt(e.to_string()))?;
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
             for table in [
                 "DELETE FROM touches",
                 "DELETE FROM conversions WHERE type = 'first_message'",
                 "DELETE FROM contacts",
-                "UPDATE conversions SET inbound_event_id = NULL",
+                "UPDATE conversions SET inbound_event_id = NULL WHERE inbound_event_id IS NOT NULL",
                 "DELETE FROM inbound_events",
             ] {
                 sqlx::query(table).execute(&mut *tx).await?;
             }
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(REBUILD_MARK)
+            .bind(&at)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Records the events of `payloads` (in id order, after those of earlier calls) in one
+    /// transaction, routing them as [`Db::ingest_webhooks`] does with today's external ids,
+    /// and records each payload's outcome again.
+    pub async fn replay_payloads(
+        &self,
+        payloads: &[ReplayPayload],
+    ) -> Result<ReplaySummary, DbError> {
+        on_backend!(self, write pool => {
+            let mut tx = pool.begin().await?;
             let mut routes = HashMap::<Platform, Routes>::new();
-            let mut summary = IngestSummary::default();
-            for (platform, url_account, events) in payloads {
-                for item in events {
-                    let account_id = match route_event!(tx, routes, *platform, *url_account, item) {
-                        Route::Account(account_id) => account_id,
-                        Route::Unrouted => {
-                            summary.unrouted.extend(item.event.recipient.clone());
-                            continue;
-                        }
-                    };
-                    let (new_event, lead) = record_event!(tx, account_id, platform.as_str(), item);
-                    summary.new_events += u64::from(new_event);
-                    summary.leads += u64::from(lead);
+            let mut summary = ReplaySummary::default();
+            for payload in payloads {
+                let mut facts = PayloadFacts {
+                    unreadable: payload.unreadable,
+                    ..Default::default()
+                };
+                if let Some(platform) = payload.platform {
+                    for item in &payload.events {
+                        let account_id = match route_event!(tx, routes, platform, payload.account_id, item) {
+                            Route::Account(account_id) => account_id,
+                            Route::Unrouted => {
+                                facts.unrouted += 1;
+                                continue;
+                            }
+                        };
+                        let recorded = record_event!(tx, account_id, platform.as_str(), item);
+                        facts.add(recorded, &item.clue);
+                        summary.events += u64::from(recorded != Recorded::Redelivery);
+                        summary.leads += u64::from(recorded == Recorded::Lead);
+                        summary.touches += u64::from(recorded == Recorded::Touch);
+                    }
+                } else {
+                    facts.unreadable = facts.unreadable.max(1);
                 }
+                summary.unrouted += facts.unrouted;
+                sqlx::query("UPDATE webhook_events SET outcome = $1 WHERE id = $2")
+                    .bind(facts.outcome().as_str())
+                    .bind(payload.id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             tx.commit().await?;
-            if !summary.unrouted.is_empty() {
-                tracing::warn!(
-                    events = summary.unrouted.len(),
-                    "rebuild left out events sent to ids no account has as external_id"
-                );
-            }
             Ok(summary)
         })
+    }
+
+    /// The last step of a rebuild: clears the mark [`Db::start_attribution_rebuild`] set.
+    pub async fn finish_attribution_rebuild(&self) -> Result<(), DbError> {
+        on_backend!(self, write pool => {
+            sqlx::query("DELETE FROM settings WHERE key = $1")
+                .bind(REBUILD_MARK)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// When a rebuild that never finished was started (its derived rows are incomplete
+    /// until a rebuild runs to the end), if any.
+    pub async fn interrupted_rebuild(&self) -> Result<Option<String>, DbError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(REBUILD_MARK)
+                .fetch_optional(pool)
+                .await
+        })?)
     }
 
     /// Contacts with their source, newest first; optionally one campaign's.

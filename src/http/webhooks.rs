@@ -134,6 +134,8 @@ pub async fn receive(
             account_id,
             body: opened.into_owned(),
             events,
+            skipped_entries: skipped.len() as u64,
+            received_at: state.clock.now(),
         })
         .await?;
     if !skipped.is_empty() {

@@ -192,7 +192,7 @@ mod contract {
         attribution::Clue,
         campaigns::{CampaignRequest, NewCampaign},
         conversions::{ConversionKind, ConversionSubject},
-        db::{ClueEvent, Db, DbError, WebhookCall},
+        db::{ClueEvent, Db, DbError, ReplayPayload, WebhookCall},
         links::{ClickId, LinkCode, LinkRequest, NewLink, TagKey},
         platforms::{
             Platform,
@@ -370,6 +370,8 @@ mod contract {
             account_id,
             body: body.as_bytes().to_vec(),
             events,
+            skipped_entries: 0,
+            received_at: chatref::db::now(),
         };
         let north_tag = tag(&north.code);
         let summaries = db
@@ -412,16 +414,36 @@ mod contract {
         );
 
         // Rebuilding from the same events gives the same contacts and leads.
-        let events = vec![
-            message(&key, "u1", "1", Some(tag(&north.code))),
-            message(&key, "u1", "2", Some(tag(&south.code))),
-            message(&key, "u2", "3", None),
-        ];
-        let rebuilt = db
-            .rebuild_attribution(&[(Platform::Telegram, account_id, events)])
+        let stored = db.stored_payloads().await.unwrap();
+        let replay = |id: i64, events: Vec<ClueEvent>| ReplayPayload {
+            id,
+            account_id,
+            platform: Some(Platform::Telegram),
+            events,
+            unreadable: 0,
+        };
+        db.start_attribution_rebuild(chatref::db::now())
             .await
             .unwrap();
-        assert_eq!((rebuilt.new_events, rebuilt.leads), (3, 2));
+        assert!(db.list_contacts(None).await.unwrap().is_empty());
+        assert!(db.interrupted_rebuild().await.unwrap().is_some());
+        let rebuilt = db
+            .replay_payloads(&[
+                replay(
+                    stored[0].id,
+                    vec![message(&key, "u1", "1", Some(tag(&north.code)))],
+                ),
+                replay(
+                    stored[1].id,
+                    vec![message(&key, "u1", "2", Some(tag(&south.code)))],
+                ),
+                replay(stored[2].id, vec![message(&key, "u2", "3", None)]),
+            ])
+            .await
+            .unwrap();
+        assert_eq!((rebuilt.events, rebuilt.leads, rebuilt.touches), (3, 2, 1));
+        db.finish_attribution_rebuild().await.unwrap();
+        assert!(db.interrupted_rebuild().await.unwrap().is_none());
         let after = db.list_contacts(None).await.unwrap();
         assert_eq!(after.len(), 2);
         assert_eq!(db.link_leads(north.id).await.unwrap().total, 1);
@@ -443,6 +465,8 @@ mod contract {
             account_id,
             body: b"x".to_vec(),
             events: vec![message(&key, "u9", "9", Some(tag))],
+            skipped_entries: 0,
+            received_at: chatref::db::now(),
         }])
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod properties;
 mod qr;
 mod redirect;
 mod reports;
+mod retention;
 mod routing;
 mod spend;
 mod stores;

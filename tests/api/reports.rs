@@ -647,6 +647,8 @@ async fn days_are_calendar_days_of_the_report_time_zone(backend: Backend) {
             message("a", &late, datetime!(2026-11-05 02:50 UTC)),
             message("b", &early, datetime!(2026-11-05 03:45 UTC)),
         ],
+        skipped_entries: 0,
+        received_at: datetime!(2026-11-05 04:00 UTC),
     }])
     .await
     .unwrap();
