@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::FromRow;
+use sqlx::{FromRow, QueryBuilder};
 use time::{Date, OffsetDateTime};
 
 use super::{Db, DbError, conflict_on_unique, on_backend};
@@ -19,27 +19,47 @@ struct SpendRow {
     updated_at: OffsetDateTime,
 }
 
+/// Rows per spend INSERT: 7 parameters each, far below both databases' limits.
+const SPEND_ROWS_PER_STATEMENT: usize = 500;
+
 impl Db {
-    /// Writes spend entries in one transaction, replacing the same campaign, day and source.
+    /// Writes spend entries in one transaction, replacing the same campaign, day and source
+    /// (when a key repeats, the last entry wins, as if written one by one). Multi-row
+    /// statements of [`SPEND_ROWS_PER_STATEMENT`] rows: one statement per row made a
+    /// 90,000-row import take 11–23 s.
     pub async fn upsert_spend(&self, entries: &[SpendEntry]) -> Result<(), DbError> {
+        // A statement may not update the same row twice (PostgreSQL refuses it): keep the
+        // last entry of each key, in first-seen order.
+        let mut last_of_key = HashMap::new();
+        for (index, entry) in entries.iter().enumerate() {
+            last_of_key.insert(
+                (entry.campaign_id, entry.date, entry.source.as_str()),
+                index,
+            );
+        }
+        let mut kept: Vec<usize> = last_of_key.into_values().collect();
+        kept.sort_unstable();
+        let unique: Vec<&SpendEntry> = kept.into_iter().map(|i| &entries[i]).collect();
         on_backend!(self, write pool => {
             let mut tx = pool.begin().await?;
-            for entry in entries {
-                sqlx::query(
-                    "INSERT INTO spend (campaign_id, day, source, amount_micros, impressions, clicks, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (campaign_id, day, source) DO UPDATE SET amount_micros = excluded.amount_micros, \
+            for chunk in unique.chunks(SPEND_ROWS_PER_STATEMENT) {
+                let mut builder = QueryBuilder::new(
+                    "INSERT INTO spend (campaign_id, day, source, amount_micros, impressions, clicks, updated_at) ",
+                );
+                builder.push_values(chunk, |mut row, entry| {
+                    row.push_bind(entry.campaign_id)
+                        .push_bind(entry.date)
+                        .push_bind(&entry.source)
+                        .push_bind(entry.amount.micros())
+                        .push_bind(entry.impressions)
+                        .push_bind(entry.clicks)
+                        .push_bind(entry.updated_at);
+                });
+                builder.push(
+                    " ON CONFLICT (campaign_id, day, source) DO UPDATE SET amount_micros = excluded.amount_micros, \
                      impressions = excluded.impressions, clicks = excluded.clicks, updated_at = excluded.updated_at",
-                )
-                .bind(entry.campaign_id)
-                .bind(entry.date)
-                .bind(&entry.source)
-                .bind(entry.amount.micros())
-                .bind(entry.impressions)
-                .bind(entry.clicks)
-                .bind(entry.updated_at)
-                .execute(&mut *tx)
-                .await?;
+                );
+                builder.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok::<_, DbError>(())

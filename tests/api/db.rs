@@ -175,7 +175,46 @@ async fn the_service_secret_is_made_once(backend: Backend) {
     db.close().await;
 }
 
+/// Many days in one call (several statements), a key repeated within the call (the last
+/// wins, as if written one by one) and a second call that replaces.
+async fn spend_upserts_replace_by_campaign_day_and_source(backend: Backend) {
+    let database = TestDatabase::new(backend).await;
+    let db = database.connect().await;
+    let (campaign_id, _) = campaign_with_link(&db).await;
+    let first_day = time::macros::date!(2024 - 01 - 01);
+    let entry = |day: i64, source: &str, micros: i64| chatref::spend::SpendEntry {
+        campaign_id,
+        date: first_day + time::Duration::days(day),
+        source: source.into(),
+        amount: chatref::money::Money::from_micros(micros),
+        impressions: Some(day),
+        clicks: None,
+        updated_at: chatref::db::now(),
+    };
+    let mut entries: Vec<_> = (0..1_200)
+        .map(|d| entry(d, "meta", 1_000_000 + d))
+        .collect();
+    entries.push(entry(5, "meta", 7));
+    entries.push(entry(5, "google", 9));
+    db.upsert_spend(&entries).await.unwrap();
+    let stored = db.list_spend(campaign_id).await.unwrap();
+    assert_eq!(stored.len(), 1_201);
+    let day_5: Vec<(String, i64)> = stored
+        .iter()
+        .filter(|e| e.date == first_day + time::Duration::days(5))
+        .map(|e| (e.source.clone(), e.amount.micros()))
+        .collect();
+    assert_eq!(day_5, [("google".to_owned(), 9), ("meta".to_owned(), 7)]);
+
+    db.upsert_spend(&[entry(0, "meta", 42)]).await.unwrap();
+    let stored = db.list_spend(campaign_id).await.unwrap();
+    assert_eq!(stored.len(), 1_201);
+    assert_eq!(stored[0].amount.micros(), 42);
+    db.close().await;
+}
+
 crate::on_both_backends!(
+    spend_upserts_replace_by_campaign_day_and_source,
     a_click_id_is_stored_once,
     large_click_batches_are_stored_whole,
     links_are_stored_all_or_nothing,
