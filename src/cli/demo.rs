@@ -19,6 +19,8 @@ use crate::{
 
 /// The demo's own database, so a real `chatref.db` is never touched.
 const DEMO_DATABASE: &str = "chatref-demo.db";
+/// The dashboard user the demo creates (an admin; the password is printed once per run).
+const DEMO_EMAIL: &str = "demo@chatref.example";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -88,6 +90,22 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    // Someone to sign in to the dashboard as, with a password made for this run.
+    let password: String = rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect();
+    crate::users::create_user(
+        &db,
+        crate::users::UserRequest {
+            email: DEMO_EMAIL.into(),
+            role: "admin".into(),
+            password: crate::users::NewPassword::parse(password.clone())?,
+        },
+    )
+    .await?;
+
     let from = last_day - Duration::days(demo::DAYS - 1);
     let request = ReportRequest {
         from: Some(from.to_string()),
@@ -114,7 +132,10 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     println!(
         "  JSON:        curl -H 'Authorization: Bearer {token}' '{base}/api/reports/funnel?from={from}&to={last_day}'"
     );
-    println!("  HTML page:   {base}/reports/funnel?from={from}&to={last_day} (same header)");
+    println!("  Dashboard:   {base}/login  (email {DEMO_EMAIL}, password {password})");
+    println!(
+        "  HTML page:   {base}/reports/funnel?from={from}&to={last_day} (signed in, or the same header)"
+    );
     if args.no_serve {
         stop.cancel();
         server.await??;

@@ -69,3 +69,60 @@ async fn the_same_seed_gives_the_same_month(backend: Backend) {
 }
 
 crate::on_both_backends!(the_same_seed_gives_the_same_month);
+
+/// The demo prints a dashboard sign-in made for the run, and that password signs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_prints_a_dashboard_sign_in_that_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_chatref"))
+        .args([
+            "demo",
+            "--no-serve",
+            "--database",
+            "demo.db",
+            "--out",
+            "report",
+        ])
+        .current_dir(dir.path())
+        .env("CHATREF_BIND", "127.0.0.1:0")
+        .env("CHATREF_GEOIP_DB", "off")
+        .env("RUST_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("Dashboard:"))
+        .expect("a Dashboard line");
+    let password = line
+        .split("password ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .expect("the password");
+    assert!(line.contains("email demo@chatref.example"), "{line}");
+
+    let db = chatref::db::Db::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("demo.db").display()
+    ))
+    .await
+    .unwrap();
+    let now = chatref::db::now();
+    let user = chatref::users::sign_in::sign_in(
+        &db,
+        "demo@chatref.example",
+        chatref::secret::Secret::new(password.to_owned()),
+        None,
+        now,
+    )
+    .await
+    .expect("the printed password signs in");
+    assert_eq!(user.role.as_str(), "admin");
+    db.close().await;
+}
