@@ -121,6 +121,15 @@ async fn page(
     let campaign = state.db.campaign(campaign_id).await?;
     let links = LinkView::of_campaign(&state.db, &state.config, &state.key, campaign_id).await?;
     let accounts = state.db.list_accounts().await?;
+    // The account pickers start on the account the campaign's newest link targets.
+    let mut forms = forms;
+    if let Some(account_id) = links.iter().rev().find_map(|l| l.account_id) {
+        for chosen in [&mut forms.link.account_id, &mut forms.bulk.account_id] {
+            if chosen.is_empty() {
+                *chosen = account_id.to_string();
+            }
+        }
+    }
     Ok(CampaignPage {
         layout: Layout::new(Some(current)),
         kind: kind_label(campaign.kind),
