@@ -88,13 +88,14 @@ pub fn router(state: AppState) -> Router {
                 auth::bearer_or_session,
             )),
         )
-        // The QR images and print sheets of the dashboard: the API's handlers, reached with
-        // the browser's session as well as a bearer token.
+        // The QR images, print sheets and contacts export of the dashboard: the API's
+        // handlers, reached with the browser's session as well as a bearer token.
         .merge(
             Router::new()
                 .route("/links/{id}/qr.png", get(qr::png))
                 .route("/links/{id}/qr.svg", get(qr::svg))
                 .route("/campaigns/{id}/qr-sheet", get(qr::sheet))
+                .route("/contacts.csv", get(contacts::csv))
                 .route_layer(middleware::from_fn_with_state(
                     state.clone(),
                     auth::bearer_or_session,
@@ -112,6 +113,9 @@ pub fn router(state: AppState) -> Router {
             post(pages::campaign::create_bulk_links),
         )
         .route("/accounts", get(pages::accounts::list))
+        .route("/contacts", get(pages::contacts::list))
+        .route("/spend", get(pages::spend::list))
+        .route("/spend/import", post(pages::spend::import))
         .route(
             "/login",
             get(pages::sign_in::form).post(pages::sign_in::submit),

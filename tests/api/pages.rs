@@ -77,6 +77,8 @@ on_both_backends!(
     a_store_list_in_csv_makes_one_link_per_store,
     names_with_markup_are_shown_as_text,
     the_accounts_page_shows_the_webhook_url_and_the_last_call,
+    the_contacts_page_lists_who_wrote_and_exports_them,
+    spend_imported_through_the_form_shows_per_day_and_bad_lines_import_nothing,
 );
 
 async fn pages_need_a_session(backend: Backend) {
@@ -86,6 +88,10 @@ async fn pages_need_a_session(backend: Backend) {
         "/campaigns".to_owned(),
         format!("/campaigns/{campaign}"),
         "/accounts".to_owned(),
+        "/contacts".to_owned(),
+        "/contacts.csv".to_owned(),
+        "/spend".to_owned(),
+        "/links/1/qr.png".to_owned(),
     ] {
         let response = app
             .client
@@ -477,4 +483,131 @@ async fn the_accounts_page_shows_the_webhook_url_and_the_last_call(backend: Back
         after.contains(&format!("Last webhook call: <time>{today} ")),
         "{after}"
     );
+}
+
+async fn the_contacts_page_lists_who_wrote_and_exports_them(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "vera@shop.example", "viewer").await;
+    let session = session_of(&app, "vera@shop.example").await;
+    let empty = html(&app, "/contacts", &session).await;
+    assert!(empty.contains("No contacts yet"), "{empty}");
+
+    let account = app
+        .account(
+            "telegram",
+            "CoastShopBot",
+            json!({"secret_token": "tg-secret"}),
+        )
+        .await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let link = app
+        .link(
+            campaign,
+            json!({"account_id": account, "store": "Harbour <b>1</b>"}),
+        )
+        .await;
+    let start = format!("/start {}", link["ref_tag"].as_str().unwrap());
+    for (update, user, text) in [(1, 4242, start.as_str()), (2, 4343, "hello")] {
+        let status = app
+            .telegram_update(
+                account,
+                "tg-secret",
+                &telegram_text(update, user, text, 1_764_000_000),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let list = html(&app, "/contacts", &session).await;
+    assert!(
+        list.contains("<code>4242</code>") && list.contains("<code>4343</code>"),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!("<a href=\"/campaigns/{campaign}\">Summer</a>")),
+        "{list}"
+    );
+    assert!(list.contains("Harbour &#60;b&#62;1&#60;/b&#62;"), "{list}");
+    let one = html(&app, &format!("/contacts?campaign={campaign}"), &session).await;
+    assert!(
+        one.contains("4242") && !one.contains("<code>4343</code>"),
+        "{one}"
+    );
+    assert!(one.contains(&format!("href=\"/contacts.csv?campaign={campaign}\"")));
+
+    let export = page(
+        &app,
+        &format!("/contacts.csv?campaign={campaign}"),
+        &session,
+    )
+    .await;
+    assert_eq!(export.status(), StatusCode::OK);
+    assert_eq!(export.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = export.text().await.unwrap();
+    assert!(csv.starts_with("platform,account_id,contact"), "{csv}");
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+}
+
+async fn spend_imported_through_the_form_shows_per_day_and_bad_lines_import_nothing(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let (session, csrf) = marketer(&app).await;
+    let empty = html(&app, "/spend", &session).await;
+    assert!(empty.contains("No spend recorded"), "{empty}");
+
+    let bad = "date,campaign,amount\n2026-11-01,Summer,10\nyesterday,Summer,3\n";
+    let response = post_form(
+        &app,
+        "/spend/import",
+        &session,
+        &[("csrf", &csrf), ("csv", bad)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains("1 rows are invalid; nothing was imported"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<tr class=\"bad-row\"><td class=\"num\">3</td>"),
+        "{body}"
+    );
+    let (_, spend) = app.get(&format!("/api/campaigns/{campaign}/spend")).await;
+    assert_eq!(spend, json!([]), "nothing was imported");
+
+    add_user(&app, "vera@shop.example", "viewer").await;
+    let viewer = session_of(&app, "vera@shop.example").await;
+    let viewer_csrf = csrf_of(&app, &viewer).await;
+    let good = "date,campaign,amount\n2026-11-01,Summer,1250.5\n";
+    let response = post_form(
+        &app,
+        "/spend/import",
+        &viewer,
+        &[("csrf", &viewer_csrf), ("csv", good)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let response = post_form(&app, "/spend/import", &session, &[("csv", good)]).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let (_, spend) = app.get(&format!("/api/campaigns/{campaign}/spend")).await;
+    assert_eq!(spend, json!([]), "nothing was imported");
+
+    let response = post_form(
+        &app,
+        "/spend/import",
+        &session,
+        &[("csrf", &csrf), ("csv", good)],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&response),
+        "/spend?imported=1&skipped=0&unmatched=0"
+    );
+    let list = html(&app, &location(&response), &session).await;
+    assert!(list.contains("Imported 1 campaign-days"), "{list}");
+    assert!(list.contains("<th scope=\"row\">2026-11-01</th>"), "{list}");
+    assert!(list.contains("1,250.50 USD"), "{list}");
 }

@@ -6,8 +6,10 @@
 pub mod accounts;
 pub mod campaign;
 pub mod campaigns;
+pub mod contacts;
 pub mod home;
 pub mod sign_in;
+pub mod spend;
 
 use askama::Template;
 use axum::{
