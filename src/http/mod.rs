@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/contacts", get(pages::contacts::list))
         .route("/spend", get(pages::spend::list))
         .route("/spend/import", post(pages::spend::import))
+        .route("/store", get(pages::store::show))
         .route(
             "/login",
             get(pages::sign_in::form).post(pages::sign_in::submit),

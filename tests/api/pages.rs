@@ -79,6 +79,7 @@ on_both_backends!(
     the_accounts_page_shows_the_webhook_url_and_the_last_call,
     the_contacts_page_lists_who_wrote_and_exports_them,
     spend_imported_through_the_form_shows_per_day_and_bad_lines_import_nothing,
+    store_staff_pick_a_store_and_get_its_code_at_a_size_in_millimetres,
 );
 
 async fn pages_need_a_session(backend: Backend) {
@@ -91,6 +92,7 @@ async fn pages_need_a_session(backend: Backend) {
         "/contacts".to_owned(),
         "/contacts.csv".to_owned(),
         "/spend".to_owned(),
+        "/store".to_owned(),
         "/links/1/qr.png".to_owned(),
     ] {
         let response = app
@@ -610,4 +612,66 @@ async fn spend_imported_through_the_form_shows_per_day_and_bad_lines_import_noth
     assert!(list.contains("Imported 1 campaign-days"), "{list}");
     assert!(list.contains("<th scope=\"row\">2026-11-01</th>"), "{list}");
     assert!(list.contains("1,250.50 USD"), "{list}");
+}
+
+async fn store_staff_pick_a_store_and_get_its_code_at_a_size_in_millimetres(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    add_user(&app, "sam@shop.example", "viewer").await;
+    let session = session_of(&app, "sam@shop.example").await;
+    let none = html(&app, "/store", &session).await;
+    assert!(none.contains("No store links yet"), "{none}");
+
+    let account = app
+        .account("telegram", "CoastShopBot", json!({"secret_token": "s"}))
+        .await;
+    let campaign = app.campaign("direct_to_chat").await;
+    let link = app
+        .link(
+            campaign,
+            json!({"account_id": account, "store": "Pier <i>7</i>"}),
+        )
+        .await;
+    app.link(
+        campaign,
+        json!({"account_id": account, "label": "No store"}),
+    )
+    .await;
+    let id = link["id"].as_i64().unwrap();
+    let picker = html(&app, "/store", &session).await;
+    assert!(
+        picker.contains(&format!(
+            "<option value=\"{id}\">Pier &#60;i&#62;7&#60;/i&#62;</option>"
+        )),
+        "{picker}"
+    );
+    assert!(
+        !picker.contains("No store"),
+        "links without a store are not offered"
+    );
+
+    let chosen = html(&app, &format!("/store?link={id}"), &session).await;
+    assert!(
+        chosen.contains(&format!("src=\"/links/{id}/qr.svg\"")),
+        "{chosen}"
+    );
+    assert!(
+        chosen.contains(&format!("action=\"/links/{id}/qr.png\"")),
+        "{chosen}"
+    );
+    assert!(chosen.contains(link["short_url"].as_str().unwrap()));
+    let unknown = page(&app, "/store?link=999", &session).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    // What the download form asks for: 50 mm at 300 dpi is 591 px wide.
+    let png = page(
+        &app,
+        &format!("/links/{id}/qr.png?size_mm=50&dpi=300"),
+        &session,
+    )
+    .await;
+    assert_eq!(png.status(), StatusCode::OK);
+    let bytes = png.bytes().await.unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    assert_eq!(width, 591);
 }

@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod home;
 pub mod sign_in;
 pub mod spend;
+pub mod store;
 
 use askama::Template;
 use axum::{
