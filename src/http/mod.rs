@@ -88,14 +88,15 @@ pub fn router(state: AppState) -> Router {
                 auth::bearer_or_session,
             )),
         )
-        // The QR images, print sheets and contacts export of the dashboard: the API's
-        // handlers, reached with the browser's session as well as a bearer token.
+        // The QR images, print sheets, contacts export and report CSV of the dashboard: the
+        // API's handlers, reached with the browser's session as well as a bearer token.
         .merge(
             Router::new()
                 .route("/links/{id}/qr.png", get(qr::png))
                 .route("/links/{id}/qr.svg", get(qr::svg))
                 .route("/campaigns/{id}/qr-sheet", get(qr::sheet))
                 .route("/contacts.csv", get(contacts::csv))
+                .route("/reports/funnel.csv", get(reports::csv))
                 .route_layer(middleware::from_fn_with_state(
                     state.clone(),
                     auth::bearer_or_session,

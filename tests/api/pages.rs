@@ -264,6 +264,14 @@ async fn a_campaign_and_a_link_made_through_the_forms_show_on_the_pages(backend:
     let sheet = page(&app, &format!("/campaigns/{id}/qr-sheet"), &session).await;
     assert_eq!(sheet.status(), StatusCode::OK);
     assert_eq!(sheet.headers()["content-type"], "application/pdf");
+    let report = html(&app, "/reports/funnel", &session).await;
+    assert!(
+        report.contains("href=\"/reports/funnel.csv"),
+        "the report's CSV link"
+    );
+    let csv = page(&app, "/reports/funnel.csv", &session).await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.text().await.unwrap().contains("Winter posters"));
 
     // The same store again is refused next to the form, and nothing more is created.
     let response = post_form(
