@@ -249,6 +249,29 @@ pub async fn list(db: &Db, config: &Config) -> Result<Vec<AccountView>, DbError>
         .collect())
 }
 
+/// An account as the dashboard lists it: its webhook URL and when that URL last received
+/// a call, so a marketer sees a webhook that was never set up or has stopped.
+#[derive(Debug)]
+pub struct AccountActivity {
+    pub view: AccountView,
+    /// The last webhook call received at the account's URL; `None` when none ever came.
+    pub last_call_at: Option<OffsetDateTime>,
+}
+
+/// Every account with its webhook URL and last webhook call.
+pub async fn list_with_activity(db: &Db, config: &Config) -> Result<Vec<AccountActivity>, DbError> {
+    let last_calls: HashMap<i64, Option<OffsetDateTime>> =
+        db.last_webhook_calls().await?.into_iter().collect();
+    Ok(list(db, config)
+        .await?
+        .into_iter()
+        .map(|view| AccountActivity {
+            last_call_at: last_calls.get(&view.account.id).copied().flatten(),
+            view,
+        })
+        .collect())
+}
+
 /// Encodes secrets for the database's JSON column.
 pub fn secrets_to_json(secrets: &AccountSecrets) -> String {
     let plain: BTreeMap<&str, &str> = secrets

@@ -140,36 +140,61 @@ pub struct NewCampaign {
     pub ad_ids: Vec<String>,
 }
 
+/// A refused campaign field: which one (as the request names it) and why, so a form can
+/// show the message next to the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidField {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> InvalidField {
+    InvalidField {
+        field,
+        message: message.into(),
+    }
+}
+
 impl NewCampaign {
-    /// Validates every field; the message names the field at fault.
-    pub fn parse(request: CampaignRequest) -> Result<Self, String> {
+    /// Validates every field; the error names the field at fault.
+    pub fn parse(request: CampaignRequest) -> Result<Self, InvalidField> {
         let name = request.name.trim().to_owned();
         if name.is_empty() || name.chars().count() > 200 {
-            return Err("name must be 1 to 200 characters".into());
+            return Err(invalid("name", "name must be 1 to 200 characters"));
         }
-        let kind = request.kind.parse()?;
+        let kind = request.kind.parse().map_err(|e| invalid("kind", e))?;
         let channel = match request.channel {
-            Some(c) => c.parse()?,
+            Some(c) => c.parse().map_err(|e| invalid("channel", e))?,
             None => Channel::Other,
         };
         let currency = request.currency.unwrap_or_else(|| "USD".into());
         if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!(
-                "currency `{currency}` is not an ISO 4217 code like USD"
+            return Err(invalid(
+                "currency",
+                format!("currency `{currency}` is not an ISO 4217 code like USD"),
             ));
         }
         let budget = request
             .budget
-            .map(|b| b.parse().map_err(|e| format!("budget: {e}")))
+            .map(|b| {
+                b.parse()
+                    .map_err(|e| invalid("budget", format!("budget: {e}")))
+            })
             .transpose()?;
-        let date = |field: &str, value: Option<String>| -> Result<Option<Date>, String> {
+        let date = |field: &'static str, value: Option<String>| {
             value
                 .map(|v| {
                     Date::parse(
                         &v,
                         time::macros::format_description!("[year]-[month]-[day]"),
                     )
-                    .map_err(|_| format!("{field} `{v}` is not a date like 2026-11-23"))
+                    .map_err(|_| {
+                        invalid(
+                            field,
+                            format!("{field} `{v}` is not a date like 2026-11-23"),
+                        )
+                    })
                 })
                 .transpose()
         };
@@ -178,14 +203,17 @@ impl NewCampaign {
         if let (Some(s), Some(e)) = (starts_on, ends_on)
             && e < s
         {
-            return Err("ends_on is before starts_on".into());
+            return Err(invalid("ends_on", "ends_on is before starts_on"));
         }
         let mut ad_ids = Vec::new();
         for ad_id in request.ad_ids {
             let ad_id = ad_id.trim().to_owned();
             if ad_id.is_empty() || ad_id.len() > 64 || !ad_id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!(
-                    "ad id `{ad_id}` is not a Meta ad id or Click-to-WhatsApp source_id (digits)"
+                return Err(invalid(
+                    "ad_ids",
+                    format!(
+                        "ad id `{ad_id}` is not a Meta ad id or Click-to-WhatsApp source_id (digits)"
+                    ),
                 ));
             }
             if !ad_ids.contains(&ad_id) {
@@ -208,8 +236,8 @@ impl NewCampaign {
 /// Why a campaign was not created.
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(InvalidField),
     #[error(transparent)]
     Db(#[from] DbError),
 }
@@ -246,14 +274,16 @@ mod tests {
             ..base()
         })
         .unwrap_err();
-        assert!(err.contains("direct_to_chat"));
+        assert!(err.message.contains("direct_to_chat"));
+        assert_eq!(err.field, "kind");
         let err = NewCampaign::parse(CampaignRequest {
             starts_on: Some("2026-12-01".into()),
             ends_on: Some("2026-11-01".into()),
             ..base()
         })
         .unwrap_err();
-        assert!(err.contains("before"));
+        assert!(err.message.contains("before"));
+        assert_eq!(err.field, "ends_on");
         assert!(
             NewCampaign::parse(CampaignRequest {
                 ad_ids: vec!["abc".into()],

@@ -14,6 +14,7 @@ use crate::{
     links::{
         BulkLinkRequest, LinkRequest, LinkStats, LinkView, StoreRow, TagKey,
         create::{CreateError, create_bulk, create_link},
+        store_list::parse_store_csv,
     },
     money::AmountInput,
 };
@@ -454,35 +455,11 @@ pub async fn link(
     Ok(())
 }
 
-/// Reads a store list: a header row naming a `store` column (and optionally `label`).
+/// Reads a store list file: a header row naming a `store` column (and optionally `label`).
 fn read_store_rows(path: &PathBuf) -> anyhow::Result<Vec<StoreRow>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = reader.headers()?.clone();
-    let column = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let store_col = column("store").with_context(|| {
-        format!(
-            "{} has no `store` column (found: {})",
-            path.display(),
-            headers.iter().collect::<Vec<_>>().join(", ")
-        )
-    })?;
-    let label_col = column("label");
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.with_context(|| format!("{} row {}", path.display(), i + 1))?;
-        rows.push(StoreRow {
-            store: record.get(store_col).unwrap_or_default().to_owned(),
-            label: label_col
-                .and_then(|c| record.get(c))
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned),
-        });
-    }
-    Ok(rows)
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    parse_store_csv(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Turns per-row errors into one readable message.

@@ -122,6 +122,19 @@ impl Db {
         rows.into_iter().map(Account::try_from).collect()
     }
 
+    /// Every account's id with when its webhook URL last received a call (`None`: never),
+    /// by the newest stored call (ids grow with arrival).
+    pub async fn last_webhook_calls(&self) -> Result<Vec<(i64, Option<OffsetDateTime>)>, DbError> {
+        Ok(on_backend!(self, pool => {
+            sqlx::query_as(
+                "SELECT a.id, (SELECT e.received_at FROM webhook_events e WHERE e.account_id = a.id \
+                 ORDER BY e.id DESC LIMIT 1) AS received_at FROM accounts a ORDER BY a.id",
+            )
+            .fetch_all(pool)
+            .await
+        })?)
+    }
+
     /// One account by id; [`DbError::NotFound`] when there is none.
     pub async fn account(&self, id: i64) -> Result<Account, DbError> {
         let row: Option<AccountRow> = on_backend!(self, pool => {

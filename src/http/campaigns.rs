@@ -16,7 +16,7 @@ use crate::{
 impl From<CampaignError> for ApiError {
     fn from(error: CampaignError) -> Self {
         match error {
-            CampaignError::Invalid(m) => ApiError::invalid(m),
+            CampaignError::Invalid(m) => ApiError::invalid(m.message),
             CampaignError::Db(e) => e.into(),
         }
     }

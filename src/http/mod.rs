@@ -89,7 +89,36 @@ pub fn router(state: AppState) -> Router {
                 auth::bearer_or_session,
             )),
         )
+        // The QR images, print sheets, contacts export and report CSV of the dashboard: the
+        // API's handlers, reached with the browser's session as well as a bearer token.
+        .merge(
+            Router::new()
+                .route("/links/{id}/qr.png", get(qr::png))
+                .route("/links/{id}/qr.svg", get(qr::svg))
+                .route("/campaigns/{id}/qr-sheet", get(qr::sheet))
+                .route("/contacts.csv", get(contacts::csv))
+                .route("/reports/funnel.csv", get(reports::csv))
+                .route_layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    auth::bearer_or_session,
+                )),
+        )
         .route("/", get(pages::home::show))
+        .route(
+            "/campaigns",
+            get(pages::campaigns::list).post(pages::campaigns::create),
+        )
+        .route("/campaigns/{id}", get(pages::campaign::show))
+        .route("/campaigns/{id}/links", post(pages::campaign::create_one))
+        .route(
+            "/campaigns/{id}/links/bulk",
+            post(pages::campaign::create_bulk_links),
+        )
+        .route("/accounts", get(pages::accounts::list))
+        .route("/contacts", get(pages::contacts::list))
+        .route("/spend", get(pages::spend::list))
+        .route("/spend/import", post(pages::spend::import))
+        .route("/store", get(pages::store::show))
         .route(
             "/login",
             get(pages::sign_in::form).post(pages::sign_in::submit),

@@ -1,5 +1,6 @@
-//! `GET /api/reports/funnel` (JSON), `GET /api/reports/funnel.csv` and the HTML page
-//! `GET /reports/funnel`: three views of one [`crate::reports::FunnelReport`].
+//! `GET /api/reports/funnel` (JSON), `GET /api/reports/funnel.csv` (also as
+//! `/reports/funnel.csv` with a session) and the HTML page `GET /reports/funnel`: three
+//! views of one [`crate::reports::FunnelReport`].
 
 use axum::{
     Json,
@@ -69,7 +70,8 @@ pub async fn page(
         format!("?{query}")
     };
     let links = reports::html::PageLinks {
-        csv_url: Some(format!("/api/reports/funnel.csv{suffix}")),
+        // The session route, so a signed-in browser can follow it (the API's needs a token).
+        csv_url: Some(format!("/reports/funnel.csv{suffix}")),
         json_url: Some(format!("/api/reports/funnel{suffix}")),
     };
     let page = tokio::task::spawn_blocking(move || -> Result<String, String> {

@@ -6,6 +6,7 @@ mod code;
 pub mod create;
 mod landing;
 mod ref_tag;
+pub mod store_list;
 pub mod update;
 mod view;
 

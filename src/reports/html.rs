@@ -667,7 +667,7 @@ fn p_value(p: f64) -> String {
 
 /// A duration in words, to the largest two units: `"45 s"`, `"4 min"`, `"2 h 5 min"`,
 /// `"3 d"`, `"3 d 4 h"`.
-fn duration(seconds: i64) -> String {
+pub(crate) fn duration(seconds: i64) -> String {
     let seconds = seconds.max(0);
     let (days, hours, minutes) = (
         seconds / 86_400,

@@ -14,6 +14,7 @@ mod hardening;
 mod health;
 mod instances;
 mod links;
+mod pages;
 mod properties;
 mod qr;
 mod redirect;

@@ -3,8 +3,14 @@
 //! [`CurrentUser::verify_csrf`] for their forms, and [`render`] with the shared layout
 //! (`templates/dashboard.html`, which extends `base.html`).
 
+pub mod accounts;
+pub mod campaign;
+pub mod campaigns;
+pub mod contacts;
 pub mod home;
 pub mod sign_in;
+pub mod spend;
+pub mod store;
 
 use askama::Template;
 use axum::{
@@ -20,6 +26,7 @@ use cookie::{Cookie, SameSite};
 
 use crate::{
     app::AppState,
+    db::DbError,
     secret::Secret,
     users::{Caller, Credential, Role, UserError, sessions},
 };
@@ -195,6 +202,22 @@ impl CurrentUser {
         }
     }
 
+    /// Checks a posted form before it changes anything: its CSRF token first, then that the
+    /// signed-in role may change things (`marketer` or `admin`; a viewer only reads).
+    pub fn may_change(&self, form_token: &str) -> Result<(), PageError> {
+        self.verify_csrf(form_token)?;
+        if self.session.user.role.allows(Role::Marketer) {
+            Ok(())
+        } else {
+            Err(PageError::Forbidden)
+        }
+    }
+
+    /// Whether this user's pages show the forms that change things.
+    pub fn can_change(&self) -> bool {
+        self.session.user.role.allows(Role::Marketer)
+    }
+
     /// The caller this session stands for.
     pub fn caller(&self) -> Caller {
         Caller {
@@ -251,8 +274,18 @@ pub enum PageError {
     SignInFirst(String),
     /// The form's CSRF token is missing or wrong: 403, nothing changed.
     CsrfRefused,
+    /// The signed-in role may not change things (a viewer posting a form): 403.
+    Forbidden,
     /// The database failed: 503, nothing changed.
     Unavailable(UserError),
+    /// A store operation failed: 404 for a missing campaign, link or account, else 503.
+    Store(DbError),
+}
+
+impl From<DbError> for PageError {
+    fn from(error: DbError) -> Self {
+        PageError::Store(error)
+    }
 }
 
 impl IntoResponse for PageError {
@@ -263,6 +296,20 @@ impl IntoResponse for PageError {
                 StatusCode::FORBIDDEN,
                 "This form has expired or did not come from this site. Go back, reload the page and try again.",
             ),
+            PageError::Forbidden => plain(
+                StatusCode::FORBIDDEN,
+                "Your role can read these pages but not change anything. Ask an admin for the marketer role.",
+            ),
+            PageError::Store(DbError::NotFound(..)) => {
+                plain(StatusCode::NOT_FOUND, "There is nothing here.")
+            }
+            PageError::Store(error) => {
+                tracing::error!(%error, "a page could not use the database");
+                plain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The service could not reach its database. Nothing was changed; try again shortly.",
+                )
+            }
             PageError::Unavailable(error) => {
                 tracing::error!(%error, "a page could not reach the database");
                 plain(
