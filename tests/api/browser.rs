@@ -87,14 +87,18 @@ impl Browser {
         self.client.goto(url).await.unwrap();
     }
 
+    /// The page's visible text; while a navigation replaces the page the old body goes
+    /// stale, so it asks again until a page answers.
     async fn text(&self) -> String {
-        self.client
-            .find(Locator::Css("body"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        for _ in 0..200 {
+            if let Ok(body) = self.client.find(Locator::Css("body")).await
+                && let Ok(text) = body.text().await
+            {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no page text");
     }
 
     /// Signs in through the form, as a person would.
