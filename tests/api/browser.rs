@@ -256,3 +256,88 @@ async fn the_pages_fit_a_phone() {
     browser.screenshot("report-phone").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_marketer_creates_a_campaign_in_the_browser_and_a_viewer_cannot() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    users::add_user(&app, "mara@shop.example", "marketer").await;
+    users::add_user(&app, "vik@shop.example", "viewer").await;
+
+    let marketer = Browser::open(1280, 900).await;
+    marketer.sign_in(&app, "mara@shop.example").await;
+    marketer.go(&format!("{}/campaigns", app.base)).await;
+    assert_eq!(
+        marketer.accessibility_problems().await,
+        Vec::<String>::new()
+    );
+    marketer
+        .client
+        .find(Locator::Id("c-name"))
+        .await
+        .unwrap()
+        .send_keys("Window posters <b>May</b>")
+        .await
+        .unwrap();
+    marketer
+        .client
+        .find(Locator::Css(
+            "form[action='/campaigns'][method=post] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The new campaign's page (or the list) names it, as text, not markup.
+    let mut shown = String::new();
+    for _ in 0..100 {
+        shown = marketer.text().await;
+        if shown.contains("Window posters <b>May</b>") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(shown.contains("Window posters <b>May</b>"), "{shown}");
+    assert_eq!(
+        marketer.accessibility_problems().await,
+        Vec::<String>::new()
+    );
+    marketer.close().await;
+    let (_, campaigns) = app.get("/api/campaigns").await;
+    assert_eq!(campaigns.as_array().unwrap().len(), 1);
+
+    // A viewer reads the same list and cannot create: the form's post is refused.
+    let viewer = Browser::open(1280, 900).await;
+    viewer.sign_in(&app, "vik@shop.example").await;
+    viewer.go(&format!("{}/campaigns", app.base)).await;
+    assert!(viewer.text().await.contains("Window posters <b>May</b>"));
+    if let Ok(name) = viewer.client.find(Locator::Id("c-name")).await {
+        name.send_keys("Not allowed").await.unwrap();
+        viewer
+            .client
+            .find(Locator::Css(
+                "form[action='/campaigns'][method=post] button[type=submit]",
+            ))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        for _ in 0..100 {
+            answer = viewer.text().await;
+            if answer.contains("not change anything") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(answer.contains("not change anything"), "{answer}");
+    }
+    viewer.close().await;
+    let (_, campaigns) = app.get("/api/campaigns").await;
+    assert_eq!(
+        campaigns.as_array().unwrap().len(),
+        1,
+        "a viewer created nothing"
+    );
+}
